@@ -1,0 +1,268 @@
+package reconciler
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/amigo-gitops/amigo/desired"
+)
+
+// FleetName is the Auto Scaling group name of a stack's fleet for a version.
+func FleetName(id desired.StackID, version string) string {
+	v := strings.NewReplacer(".", "-", "_", "-", "/", "-").Replace(version)
+	return "amigo-" + id.Env + "-" + id.Role + "-" + v
+}
+
+// initial deploys the first fleet of a stack that serves nobody yet.
+func (p *stackPlanner) initial(cand *Fleet) {
+	st := p.st
+	if cand == nil {
+		if !p.gateOpen() || !p.imageReady() {
+			return
+		}
+		tg := st.Target.TargetGroups[0]
+		p.createFleet(tg, SlotBlue, st.Capacity, "first fleet of the stack")
+		return
+	}
+	p.status.New = p.keepLineage(release(cand, p.obs.Image))
+	if !p.fleetReady(cand, cand.Capacity.Desired) {
+		p.waitHealthy(cand, nil, "")
+		return
+	}
+	p.routeTo(forwardFor(st, "", cand.TargetGroup, 100), nil, "first fleet is healthy")
+	p.status.Stable, p.status.New = p.status.New, nil
+	p.status.Phase, p.status.Weight = Healthy, 100
+	p.status.Message = fmt.Sprintf("%s serving 100%%", st.Version)
+}
+
+// steady keeps a weighted stack on its stable fleet: 100% there, no rules,
+// capacity as desired, every other fleet retired. Moving traffic back here
+// is also what a rollback is, and it is the first write of the pass.
+func (p *stackPlanner) steady(stable *Fleet) {
+	st := p.st
+	p.status.Stable = p.keepLineage(release(stable, p.obs.Image))
+	p.status.Weight = 100
+	p.status.Phase = Healthy
+	p.status.Message = fmt.Sprintf("%s serving 100%%", st.Version)
+	rollingBack := p.prev.New != nil && p.prev.New.Version != stable.Version
+	reason := "drift: put back"
+	if rollingBack {
+		p.urgent = true
+		reason = fmt.Sprintf("rollback from %s to %s", p.prev.New.Version, stable.Version)
+		p.status.Message = fmt.Sprintf("rolled back from %s to %s", p.prev.New.Version, stable.Version)
+	}
+	diffs := p.routeTo(forwardFor(st, stable.TargetGroup, "", 0), nil, reason)
+	if !rollingBack {
+		p.drift(diffs)
+	}
+	p.ensureCapacity(stable)
+	p.retireOthers(stable, nil)
+	if healthyInstances(stable) < stable.Capacity.Desired && !p.hasActions(ActScaleFleet) {
+		p.status.Phase = Degraded
+		p.status.Message = fmt.Sprintf("%s serving 100%%, %d/%d instances healthy",
+			st.Version, healthyInstances(stable), stable.Capacity.Desired)
+	}
+}
+
+// rollout walks a weighted strategy (bluegreen, canary, hybrid-canary)
+// from the stable fleet to a candidate fleet of the desired version.
+func (p *stackPlanner) rollout(stable, cand *Fleet) {
+	st := p.st
+	p.status.Stable = p.keepLineage(release(stable, nil))
+	candTG := otherGroup(st, stable.TargetGroup)
+	if p.aborted() {
+		p.status.New = p.keepLineage(release(cand, p.obs.Image))
+		p.drift(p.routeTo(forwardFor(st, stable.TargetGroup, candTG, 0), nil, "aborted: traffic stays on stable"))
+		p.ensureCapacity(stable)
+		p.retireOthers(stable, cand)
+		return
+	}
+	started := cand != nil || (p.prev.New != nil && p.prev.New.Version == st.Version)
+	if !started && !p.gateOpen() {
+		p.drift(p.routeTo(forwardFor(st, stable.TargetGroup, candTG, 0), nil, "drift: put back"))
+		return
+	}
+	if cand == nil {
+		p.drift(p.routeTo(forwardFor(st, stable.TargetGroup, candTG, 0), nil, "drift: put back"))
+		if busy := p.retireOthers(stable, nil); busy != "" {
+			p.status.Phase = Progressing
+			p.status.Message = fmt.Sprintf("waiting for fleet %s to retire before %s", busy, st.Version)
+			return
+		}
+		if p.imageReady() {
+			p.createFleet(candTG, slotOf(st, candTG), fleetCapacity(st, 0), "new fleet for "+st.Version)
+		}
+		return
+	}
+	p.status.New = p.keepLineage(release(cand, p.obs.Image))
+	p.retireOthers(stable, cand)
+	p.ensureCapacity(stable)
+	p.walk(stable, cand)
+}
+
+// walk decides the step of a weighted rollout and routes traffic to it.
+func (p *stackPlanner) walk(stable, cand *Fleet) {
+	st := p.st
+	k, startedAt := p.currentStep(cand)
+	kmax := ceilingStep(st)
+	tg := p.obs.TargetGroups[cand.TargetGroup]
+	if k > kmax {
+		p.urgent = true
+		p.setStep(stable, cand, kmax, p.now, "traffic lowered to "+fmt.Sprint(st.Traffic)+"%")
+		return
+	}
+	var rep Report
+	if k >= 0 {
+		if n := unhealthyTargets(tg); n > 0 {
+			p.abort(stable, cand, fmt.Sprintf("%d targets of the new fleet unhealthy at %s", n, st.Steps[k]), nil)
+			return
+		}
+		rep = judge(st.Analysis, p.obs.Metrics)
+		if rep.Verdict == VerdictFailing {
+			p.abort(stable, cand, fmt.Sprintf("analysis failed at %s: %s", st.Steps[k], strings.Join(rep.Failures, ", ")), &rep)
+			return
+		}
+	}
+	done := k >= 0 && startedAt != nil && !p.now.Before(startedAt.Add(st.Steps[k].Pause)) && rep.Verdict == VerdictPassing
+	last := len(st.Steps) - 1
+	switch {
+	case k == last && done:
+		p.complete(cand, &rep)
+	case k < kmax && (k == -1 || done):
+		p.advance(stable, cand, k, startedAt, &rep)
+	default:
+		p.hold(stable, cand, k, startedAt, rep)
+	}
+}
+
+// advance moves to step k+1 once the new fleet can carry it.
+func (p *stackPlanner) advance(stable, cand *Fleet, k int, startedAt *timeT, rep *Report) {
+	st := p.st
+	need := fleetCapacity(st, k+1)
+	if cand.Capacity.Desired < need.Desired {
+		p.add(Action{Kind: ActScaleFleet, Fleet: cand.Name, Capacity: need,
+			Reason: fmt.Sprintf("size the new fleet for %s", st.Steps[k+1])})
+		p.hold(stable, cand, k, startedAt, Report{})
+		p.status.WaitingSince = timePtr(p.now)
+		p.status.Message = fmt.Sprintf("%s: scaling the new fleet to %d for %s", st.Version, need.Desired, st.Steps[k+1])
+		return
+	}
+	if !p.fleetReady(cand, need.Desired) {
+		p.hold(stable, cand, k, startedAt, Report{})
+		p.waitHealthy(cand, stable, fmt.Sprintf("before %s", st.Steps[k+1]))
+		return
+	}
+	if k >= 0 {
+		p.status.Analysis = rep
+	}
+	p.setStep(stable, cand, k+1, p.now, fmt.Sprintf("%s to %s", st.Version, st.Steps[k+1]))
+}
+
+// hold stays at step k, putting back any drift.
+func (p *stackPlanner) hold(stable, cand *Fleet, k int, startedAt *timeT, rep Report) {
+	st := p.st
+	diffs := p.routeTo(p.stepForward(stable, cand, k), rulesFor(st, cand.TargetGroup, k), "drift: put back")
+	p.drift(diffs)
+	p.fillStep(k, startedAt)
+	p.status.WaitingSince = p.prev.WaitingSince
+	switch {
+	case k < 0:
+		p.status.Phase = Progressing
+		p.status.Message = fmt.Sprintf("%s: waiting for the new fleet", st.Version)
+		if ceilingStep(st) < 0 {
+			p.status.Phase = Paused
+			p.status.Message = fmt.Sprintf("%s: new fleet ready, traffic 0%%", st.Version)
+		}
+	case k == ceilingStep(st) && k < len(st.Steps)-1:
+		p.status.Phase = Paused
+		p.status.Message = fmt.Sprintf("%s held at %s by traffic %d%%, analysis %s", st.Version, st.Steps[k], st.Traffic, rep.Verdict)
+	default:
+		p.status.Phase = Progressing
+		p.status.Message = fmt.Sprintf("%s at %s, analysis %s", st.Version, st.Steps[k], rep.Verdict)
+		if startedAt != nil {
+			p.status.Message = fmt.Sprintf("%s at %s for %s of %s, analysis %s", st.Version, st.Steps[k],
+				p.now.Sub(*startedAt).Truncate(1e9), st.Steps[k].Pause, rep.Verdict)
+		}
+	}
+}
+
+// setStep routes traffic for step k, which starts now.
+func (p *stackPlanner) setStep(stable, cand *Fleet, k int, at timeT, reason string) {
+	p.routeTo(p.stepForward(stable, cand, k), rulesFor(p.st, cand.TargetGroup, k), reason)
+	p.fillStep(k, &at)
+	p.status.Phase = Progressing
+	p.status.Message = reason
+	if k == ceilingStep(p.st) && k < len(p.st.Steps)-1 {
+		p.status.Phase = Paused
+		p.status.Message = fmt.Sprintf("%s held at %s by traffic %d%%", p.st.Version, stepName(p.st, k), p.st.Traffic)
+	}
+}
+
+func (p *stackPlanner) stepForward(stable, cand *Fleet, k int) Forward {
+	return forwardFor(p.st, stable.TargetGroup, cand.TargetGroup, stepWeight(p.st, k))
+}
+
+func (p *stackPlanner) fillStep(k int, startedAt *timeT) {
+	p.status.Step = k
+	p.status.StepName = stepName(p.st, k)
+	p.status.StepStartedAt = startedAt
+	p.status.Weight = stepWeight(p.st, k)
+}
+
+func stepName(st desired.Stack, k int) string {
+	if k < 0 {
+		return "provisioning"
+	}
+	return st.Steps[k].String()
+}
+
+// complete makes the candidate stable once the last step has held.
+func (p *stackPlanner) complete(cand *Fleet, rep *Report) {
+	st := p.st
+	p.status.Analysis = rep
+	p.status.Stable = p.keepLineage(release(cand, p.obs.Image))
+	p.status.New = nil
+	p.status.Phase = Healthy
+	p.status.Weight = 100
+	p.status.Message = fmt.Sprintf("%s rolled out, serving 100%%", st.Version)
+	p.drift(p.routeTo(forwardFor(st, cand.TargetGroup, "", 0), nil, "rollout complete"))
+}
+
+// abort sends all traffic back to stable in this pass and latches.
+func (p *stackPlanner) abort(stable, cand *Fleet, reason string, rep *Report) {
+	st := p.st
+	p.urgent = true
+	p.routeTo(forwardFor(st, stable.TargetGroup, cand.TargetGroup, 0), nil, "abort: "+reason)
+	p.latchAbort(reason, rep)
+}
+
+func (p *stackPlanner) latchAbort(reason string, rep *Report) {
+	st := p.st
+	if rep != nil {
+		p.status.Analysis = rep
+	}
+	p.status.Phase = Aborted
+	p.status.Weight = 0
+	p.status.Message = fmt.Sprintf("%s aborted: %s", st.Version, reason)
+	p.status.Abort = &Abort{Version: st.Version, Key: specKey(st), Reason: reason, At: p.now}
+	if st.OnFailure == desired.OnFailureRevert {
+		p.add(Action{Kind: ActRevert, Commit: p.repo.Revision, Path: st.File,
+			Reason: fmt.Sprintf("amigo: %s on %s aborted: %s", st.Version, st.ID, reason)})
+	}
+}
+
+// aborted reports whether an abort still holds: the desired spec has not
+// changed since. It carries the latch into the new status.
+func (p *stackPlanner) aborted() bool {
+	a := p.prev.Abort
+	if a == nil || a.Key != specKey(p.st) {
+		return false
+	}
+	p.status.Abort = a
+	p.status.Phase = Aborted
+	p.status.Weight = 0
+	p.status.Step = p.prev.Step
+	p.status.StepName = p.prev.StepName
+	p.status.Message = fmt.Sprintf("%s aborted: %s; change the stack to retry", a.Version, a.Reason)
+	return true
+}
