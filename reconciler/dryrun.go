@@ -23,3 +23,28 @@ func (r *Reconciler) DryRun(ctx context.Context) (Result, *desired.Repo, error) 
 	}
 	return r.plan(ctx, repo, obs, prev), repo, nil
 }
+
+// PlanFiles plans the config in files (a pull request's head, say) against
+// the observed cloud and the current statuses, writing nothing. It returns
+// the loaded repository (with its validation errors) and the plan.
+func (r *Reconciler) PlanFiles(ctx context.Context, files map[string][]byte, rev string) (Result, *desired.Repo, error) {
+	repo, err := desired.Load(files, rev)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	prev, err := r.previous(ctx)
+	if err != nil {
+		return Result{}, repo, err
+	}
+	saved := [3]string{r.project, r.appLayer, r.region}
+	r.project, r.region = repo.Settings.Project, repo.Settings.AWS.Region
+	if n := len(repo.Settings.Images.Layers); n > 0 {
+		r.appLayer = repo.Settings.Images.Layers[n-1]
+	}
+	defer func() { r.project, r.appLayer, r.region = saved[0], saved[1], saved[2] }()
+	obs, err := r.observePass(ctx, repo, prev)
+	if err != nil {
+		return Result{}, repo, err
+	}
+	return r.plan(ctx, repo, obs, prev), repo, nil
+}

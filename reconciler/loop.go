@@ -21,6 +21,9 @@ type LoopOptions struct {
 	Busy func() time.Duration
 	// Triggers wakes the loop early; bursts coalesce into one pass.
 	Triggers <-chan Trigger
+	// Jobs run between passes, on the loop's goroutine, so they never race
+	// a pass: pull request plans, say.
+	Jobs <-chan func(context.Context)
 	// OnPass is called after every pass (metrics, readiness).
 	OnPass func(trigger string, res PassResult, err error, took time.Duration)
 }
@@ -41,16 +44,29 @@ func (r *Reconciler) Run(ctx context.Context, o LoopOptions) error {
 		if o.Busy != nil && moving(res) {
 			wait = o.Busy()
 		}
-		timer := time.NewTimer(wait)
+		next, ok := r.wait(ctx, o, wait)
+		if !ok {
+			return nil
+		}
+		trigger = next
+	}
+}
+
+// wait sleeps until a trigger or the poll interval, running jobs as they
+// come. It returns false when ctx is done.
+func (r *Reconciler) wait(ctx context.Context, o LoopOptions, d time.Duration) (Trigger, bool) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			timer.Stop()
-			return nil
+			return "", false
+		case job := <-o.Jobs:
+			job(ctx)
 		case t := <-o.Triggers:
-			timer.Stop()
-			trigger = t
+			return t, true
 		case <-timer.C:
-			trigger = "poll"
+			return "poll", true
 		}
 	}
 }

@@ -36,6 +36,8 @@ type runFlags struct {
 	healthDeadline             time.Duration
 	demoDir                    string
 	json                       bool
+	giteaURL, giteaRepo        string
+	traceURL                   string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -57,6 +59,9 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "where remote repositories are cloned")
 	fs.DurationVar(&f.healthDeadline, "health-deadline", reconciler.DefaultHealthDeadline, "how long a new fleet may take to turn healthy")
 	fs.BoolVar(&f.json, "json", false, "print JSON (plan)")
+	fs.StringVar(&f.giteaURL, "gitea-url", "", "Gitea base URL: commit statuses, plan comments and promotion PRs (empty: none)")
+	fs.StringVar(&f.giteaRepo, "gitea-repo", "", "Gitea repository OWNER/NAME of the config repo (default: from --repo)")
+	fs.StringVar(&f.traceURL, "trace-url", "", "link template for a trace, {trace_id} replaced, e.g. http://127.0.0.1:16686/trace/{trace_id}")
 	fs.StringVar(&f.demoDir, "demo-dir", ".amigo/demo", "where the embedded demo keeps its repository and simulated cloud")
 }
 
@@ -130,10 +135,15 @@ type daemon struct {
 	rec      *reconciler.Reconciler
 	triggers *webhook.Coalescer
 	health   *health
+	jobs     chan func(context.Context)
+	reporter reconciler.Reporter
+	// onPullRequest is set when Gitea is configured: it plans a PR's head.
+	onPullRequest func(webhook.PullRequestEvent)
 }
 
 func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, error) {
-	d := &daemon{flags: f, log: log, set: &settings{}, triggers: webhook.NewCoalescer(), health: &health{}}
+	d := &daemon{flags: f, log: log, set: &settings{}, triggers: webhook.NewCoalescer(), health: &health{},
+		jobs: make(chan func(context.Context), 16)}
 	if err := d.loadSettings(); err != nil {
 		return nil, err
 	}
@@ -146,8 +156,13 @@ func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, e
 	if d.cloud, err = d.openCloud(ctx); err != nil {
 		return nil, err
 	}
+	if f.giteaURL != "" {
+		if err := setupGitea(ctx, d); err != nil {
+			return nil, fmt.Errorf("gitea: %w", err)
+		}
+	}
 	d.rec = reconciler.New(reconciler.Options{Source: src, Cloud: d.cloud, Log: logrus.NewEntry(log),
-		HealthDeadline: f.healthDeadline})
+		HealthDeadline: f.healthDeadline, Reporter: d.reporter})
 	return d, nil
 }
 
@@ -281,7 +296,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	}
 	d.log.WithFields(logrus.Fields{"repo": d.src.Describe(), "branch": d.src.Branch(), "driver": d.flags.driver}).Info("amigo started")
 	return d.rec.Run(ctx, reconciler.LoopOptions{
-		Interval: d.set.Interval, Busy: d.set.Busy, Triggers: d.triggers.C(),
+		Interval: d.set.Interval, Busy: d.set.Busy, Triggers: d.triggers.C(), Jobs: d.jobs,
 		OnPass: func(_ string, _ reconciler.PassResult, err error, _ time.Duration) { d.health.observe(err) },
 	})
 }
@@ -317,6 +332,11 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 		DesiredBranch: d.src.Branch,
 		StatusBranch:  d.src.StatusBranch,
 		OnPush:        func(webhook.PushEvent) { d.triggers.Trigger("webhook") },
+		OnPullRequest: func(ev webhook.PullRequestEvent) {
+			if d.onPullRequest != nil {
+				d.onPullRequest(ev)
+			}
+		},
 		Log:           logrus.NewEntry(d.log),
 	}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
