@@ -3,6 +3,7 @@ package reconciler
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/amigo-gitops/amigo/desired"
 )
@@ -39,28 +40,34 @@ func (p *stackPlanner) initial(cand *Fleet) {
 // capacity as desired, every other fleet retired. Moving traffic back here
 // is also what a rollback is, and it is the first write of the pass.
 func (p *stackPlanner) steady(stable *Fleet) {
+	rollingBack := p.prev.New != nil && p.prev.New.Version != stable.Version
+	if !rollingBack {
+		p.drift(p.routeTo(forwardFor(p.st, stable.TargetGroup, "", 0), nil, "drift: put back"))
+		p.settle(stable)
+		return
+	}
+	p.urgent = true
+	from, to := p.prev.New.Version, stable.Version
+	p.routeTo(forwardFor(p.st, stable.TargetGroup, "", 0), nil, fmt.Sprintf("rollback from %s to %s", from, to))
+	p.urgent = false
+	p.settle(stable)
+}
+
+// settle records f as the stable fleet serving everything, puts its
+// capacity back and retires every other fleet.
+func (p *stackPlanner) settle(f *Fleet) {
 	st := p.st
-	p.status.Stable = p.keepLineage(release(stable, p.obs.Image))
+	p.status.Stable = p.keepLineage(release(f, p.obs.Image))
+	p.status.New = nil
 	p.status.Weight = 100
 	p.status.Phase = Healthy
 	p.status.Message = fmt.Sprintf("%s serving 100%%", st.Version)
-	rollingBack := p.prev.New != nil && p.prev.New.Version != stable.Version
-	reason := "drift: put back"
-	if rollingBack {
-		p.urgent = true
-		reason = fmt.Sprintf("rollback from %s to %s", p.prev.New.Version, stable.Version)
-		p.status.Message = fmt.Sprintf("rolled back from %s to %s", p.prev.New.Version, stable.Version)
-	}
-	diffs := p.routeTo(forwardFor(st, stable.TargetGroup, "", 0), nil, reason)
-	if !rollingBack {
-		p.drift(diffs)
-	}
-	p.ensureCapacity(stable)
-	p.retireOthers(stable, nil)
-	if healthyInstances(stable) < stable.Capacity.Desired && !p.hasActions(ActScaleFleet) {
+	p.ensureCapacity(f)
+	p.retireOthers(f, nil)
+	if healthyInstances(f) < f.Capacity.Desired && !p.hasActions(ActScaleFleet) {
 		p.status.Phase = Degraded
 		p.status.Message = fmt.Sprintf("%s serving 100%%, %d/%d instances healthy",
-			st.Version, healthyInstances(stable), stable.Capacity.Desired)
+			st.Version, healthyInstances(f), f.Capacity.Desired)
 	}
 }
 
@@ -117,7 +124,7 @@ func (p *stackPlanner) walk(stable, cand *Fleet) {
 			p.abort(stable, cand, fmt.Sprintf("%d targets of the new fleet unhealthy at %s", n, st.Steps[k]), nil)
 			return
 		}
-		rep = judge(st.Analysis, p.obs.Metrics)
+		rep = judge(st.Analysis, p.metricsSince(startedAt))
 		if rep.Verdict == VerdictFailing {
 			p.abort(stable, cand, fmt.Sprintf("analysis failed at %s: %s", st.Steps[k], strings.Join(rep.Failures, ", ")), &rep)
 			return
@@ -175,15 +182,36 @@ func (p *stackPlanner) hold(stable, cand *Fleet, k int, startedAt *timeT, rep Re
 		}
 	case k == ceilingStep(st) && k < len(st.Steps)-1:
 		p.status.Phase = Paused
-		p.status.Message = fmt.Sprintf("%s held at %s by traffic %d%%, analysis %s", st.Version, st.Steps[k], st.Traffic, rep.Verdict)
+		p.status.Message = fmt.Sprintf("%s held at %s by traffic %d%%", st.Version, st.Steps[k], st.Traffic)
 	default:
 		p.status.Phase = Progressing
-		p.status.Message = fmt.Sprintf("%s at %s, analysis %s", st.Version, st.Steps[k], rep.Verdict)
-		if startedAt != nil {
-			p.status.Message = fmt.Sprintf("%s at %s for %s of %s, analysis %s", st.Version, st.Steps[k],
-				p.now.Sub(*startedAt).Truncate(1e9), st.Steps[k].Pause, rep.Verdict)
-		}
+		p.status.Message = p.pauseMessage(k, startedAt, rep)
 	}
+}
+
+// pauseMessage says what a step waits for. It holds no clock reading or
+// live figure, so that passes during a pause commit no status.
+func (p *stackPlanner) pauseMessage(k int, startedAt *timeT, rep Report) string {
+	st := p.st
+	switch {
+	case startedAt == nil:
+		return fmt.Sprintf("%s at %s", st.Version, st.Steps[k])
+	case p.now.Before(startedAt.Add(st.Steps[k].Pause)):
+		return fmt.Sprintf("%s at %s, pause %s until %s", st.Version, st.Steps[k], st.Steps[k].Pause,
+			startedAt.Add(st.Steps[k].Pause).UTC().Format(time.RFC3339))
+	default:
+		return fmt.Sprintf("%s at %s, pause over, analysis %s", st.Version, st.Steps[k], rep.Verdict)
+	}
+}
+
+// metricsSince returns the measurements when their window is the step's
+// (it starts when the step did); figures of another window judge nothing.
+func (p *stackPlanner) metricsSince(startedAt *timeT) *Measurements {
+	m := p.obs.Metrics
+	if m == nil || startedAt == nil || !m.From.Equal(*startedAt) {
+		return nil
+	}
+	return m
 }
 
 // setStep routes traffic for step k, which starts now.
@@ -216,16 +244,13 @@ func stepName(st desired.Stack, k int) string {
 	return st.Steps[k].String()
 }
 
-// complete makes the candidate stable once the last step has held.
+// complete makes the candidate stable once the last step has held. The
+// old fleet starts retiring in this same pass when the listener already
+// gives it nothing.
 func (p *stackPlanner) complete(cand *Fleet, rep *Report) {
-	st := p.st
 	p.status.Analysis = rep
-	p.status.Stable = p.keepLineage(release(cand, p.obs.Image))
-	p.status.New = nil
-	p.status.Phase = Healthy
-	p.status.Weight = 100
-	p.status.Message = fmt.Sprintf("%s rolled out, serving 100%%", st.Version)
-	p.drift(p.routeTo(forwardFor(st, cand.TargetGroup, "", 0), nil, "rollout complete"))
+	p.routeTo(forwardFor(p.st, cand.TargetGroup, "", 0), nil, "rollout complete")
+	p.settle(cand)
 }
 
 // abort sends all traffic back to stable in this pass and latches.

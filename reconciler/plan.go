@@ -50,6 +50,7 @@ type StackPlan struct {
 	Stack   desired.StackID
 	Actions []Action
 	Status  Status
+	Drift   []Drift // what the actions put back after a change outside amigo
 }
 
 // Writes counts the cloud writes of the plan.
@@ -120,6 +121,7 @@ type stackPlanner struct {
 	actions []Action
 	status  Status
 	urgent  bool // actions added now take traffic back
+	drifts  []Drift
 }
 
 func (p *stackPlanner) plan() StackPlan {
@@ -146,12 +148,13 @@ func (p *stackPlanner) plan() StackPlan {
 		p.rollout(stable, cand)
 	}
 	sort.Strings(p.status.Drift)
-	return StackPlan{Stack: p.st.ID, Actions: p.actions, Status: p.status}
+	return StackPlan{Stack: p.st.ID, Actions: p.actions, Status: p.status, Drift: p.drifts}
 }
 
 func (p *stackPlanner) add(a Action) {
 	a.Stack = p.st.ID
-	if a.Kind == ActSetForward || a.Kind == ActDeleteRule {
+	switch a.Kind {
+	case ActSetForward, ActDeleteRule, ActRefreshFleet:
 		a.Urgent = p.urgent
 	}
 	p.actions = append(p.actions, a)

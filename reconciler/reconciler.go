@@ -130,6 +130,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, trigger string) (res PassRes
 	}
 	res.Plan = r.plan(ctx, repo, obs, prev)
 	res.Applied, res.Failed = r.apply(ctx, &res.Plan)
+	r.logDrift(res.Plan, res.Failed)
 	res.Committed, err = r.writeStatus(ctx, repo, res.Plan, prev, res.Failed, res.TraceID)
 	if err != nil {
 		return res, err
@@ -272,4 +273,18 @@ func versionOf(r *Release) string {
 		return ""
 	}
 	return r.Version
+}
+
+// logDrift reports, once per thing put back, what was found and what it
+// was put back to.
+func (r *Reconciler) logDrift(plan Result, failed map[desired.StackID]error) {
+	for _, sp := range plan.Stacks {
+		if failed[sp.Stack] != nil {
+			continue
+		}
+		for _, d := range sp.Drift {
+			r.log.WithFields(logrus.Fields{"stack": sp.Stack.String(), "what": d.What, "before": d.Before, "after": d.After}).
+				Warn("drift put back")
+		}
+	}
 }

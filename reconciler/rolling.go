@@ -21,6 +21,7 @@ func (p *stackPlanner) rolling(f *Fleet) {
 		return
 	}
 	if p.aborted() {
+		p.urgent = true
 		p.refreshTo(f, old.Version, old.AMI, 100, "aborted: back to "+old.Version)
 		return
 	}
@@ -53,6 +54,7 @@ func (p *stackPlanner) rollingBase(f *Fleet) *Release {
 func (p *stackPlanner) rollingSteady(f *Fleet, rel *Release) {
 	p.status.Weight = 100
 	if n := countAMI(f, rel.AMI); n < len(f.Instances) || f.Version != rel.Version {
+		p.urgent = true
 		p.refreshTo(f, rel.Version, rel.AMI, 100, "rollback to "+rel.Version)
 		p.status.Phase = Progressing
 		p.status.Message = fmt.Sprintf("rolling back to %s: %d/%d instances", rel.Version, n, len(f.Instances))
@@ -76,6 +78,7 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 	k, startedAt := p.rollingStep(share)
 	kmax := ceilingStep(st)
 	if k > kmax {
+		p.urgent = true
 		p.refreshTo(f, old.Version, old.AMI, 100-stepShare(st, kmax), "traffic lowered to "+fmt.Sprint(st.Traffic)+"%")
 		p.fillStep(kmax, nil)
 		p.status.Weight = stepShare(st, kmax)
@@ -89,8 +92,9 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 	}
 	var rep Report
 	if k >= 0 && startedAt != nil {
-		rep = judge(st.Analysis, p.obs.Metrics)
+		rep = judge(st.Analysis, p.metricsSince(startedAt))
 		if rep.Verdict == VerdictFailing {
+			p.urgent = true
 			p.refreshTo(f, old.Version, old.AMI, 100, "abort")
 			p.latchAbort(fmt.Sprintf("analysis failed at %s: %s", st.Steps[k], strings.Join(rep.Failures, ", ")), &rep)
 			return
@@ -101,10 +105,13 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 	done := startedAt != nil && !p.now.Before(startedAt.Add(st.Steps[k].Pause)) && rep.Verdict == VerdictPassing
 	switch {
 	case k == len(st.Steps)-1 && done:
+		// Completion records what the next pass, finding the fleet at
+		// rest, records too, so that pass is quiet.
+		rel := p.status.New
 		p.status.Analysis = &rep
-		p.status.Stable, p.status.New = p.status.New, nil
-		p.status.Phase, p.status.Weight = Healthy, 100
-		p.status.Message = fmt.Sprintf("%s rolled out on all instances", st.Version)
+		p.status.Stable, p.status.New = rel, nil
+		p.status.Step, p.status.StepName, p.status.StepStartedAt = -1, "", nil
+		p.rollingSteady(f, rel)
 	case k < kmax && (k == -1 || done):
 		if k >= 0 {
 			p.status.Analysis = &rep
@@ -119,7 +126,7 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 		p.waitRefresh(f, old, k, share)
 	default:
 		p.status.Phase = Progressing
-		p.status.Message = fmt.Sprintf("%s on %d%% of instances, analysis %s", st.Version, share, rep.Verdict)
+		p.status.Message = p.pauseMessage(k, startedAt, rep)
 		if k == kmax && k < len(st.Steps)-1 {
 			p.status.Phase = Paused
 			p.status.Message = fmt.Sprintf("%s held at %d%% of instances by traffic %d%%", st.Version, share, st.Traffic)
@@ -152,6 +159,7 @@ func (p *stackPlanner) waitRefresh(f *Fleet, old *Release, k, share int) {
 		p.status.WaitingSince = since
 	}
 	if p.now.Sub(*since) > p.deadline {
+		p.urgent = true
 		p.refreshTo(f, old.Version, old.AMI, 100, "abort")
 		p.latchAbort(fmt.Sprintf("refresh to %s did not reach %d%% healthy within %s", st.Version, st.Steps[k].Traffic, p.deadline), nil)
 		return

@@ -110,12 +110,12 @@ func sortedKeys(m map[string]string) []string {
 // want, writing only what differs. Moving traffic away (forward, then rule
 // deletions) comes before adding rules, so a rollback is the first write.
 // It returns a description of what differed, for drift reports.
-func (p *stackPlanner) routeTo(want Forward, rules []Rule, reason string) []string {
-	var diffs []string
+func (p *stackPlanner) routeTo(want Forward, rules []Rule, reason string) []Drift {
+	var diffs []Drift
 	ref := ListenerRef{Listener: p.st.Target.Listener, Rule: p.st.Target.Rule}
 	got := p.obs.Listener
 	if !sameForward(got.Forward, want) {
-		diffs = append(diffs, fmt.Sprintf("forward was %s, want %s", got.Forward, want))
+		diffs = append(diffs, Drift{What: "forward", Before: got.Forward.String(), After: want.String()})
 		p.add(Action{Kind: ActSetForward, Listener: ref, Forward: want, Reason: reason})
 	}
 	wantKeys := map[string]bool{}
@@ -132,12 +132,12 @@ func (p *stackPlanner) routeTo(want Forward, rules []Rule, reason string) []stri
 			haveKeys[k] = true
 			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("rule %s not wanted", r))
+		diffs = append(diffs, Drift{What: "rule", Before: r.String(), After: "none"})
 		p.add(Action{Kind: ActDeleteRule, Listener: ref, Rule: r, Reason: reason})
 	}
 	for _, r := range rules {
 		if !haveKeys[ruleKey(r)] {
-			diffs = append(diffs, fmt.Sprintf("rule %s missing", r))
+			diffs = append(diffs, Drift{What: "rule", Before: "none", After: r.String()})
 			p.add(Action{Kind: ActCreateRule, Listener: ref, Rule: r, Reason: reason})
 		}
 	}

@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/amigo-gitops/amigo/desired"
@@ -83,6 +84,15 @@ type Retiring struct {
 	Fleet string    `yaml:"fleet" json:"fleet"`
 	Since time.Time `yaml:"since" json:"since"`
 }
+
+// Drift is one thing found changed outside amigo, and what amigo put back.
+type Drift struct {
+	What   string // forward, rule, fleet <name> capacity
+	Before string // as found
+	After  string // as put back
+}
+
+func (d Drift) String() string { return fmt.Sprintf("%s was %s, want %s", d.What, d.Before, d.After) }
 
 // StatusKey is the status file path of a stack.
 func StatusKey(id desired.StackID) string {

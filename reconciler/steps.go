@@ -222,9 +222,13 @@ func slotOf(st desired.Stack, tg string) Slot {
 }
 
 // drift records what was found changed outside amigo and put back.
-func (p *stackPlanner) drift(diffs []string) {
-	if p.hasPrev && len(diffs) > 0 {
-		p.status.Drift = append(p.status.Drift, diffs...)
+func (p *stackPlanner) drift(diffs []Drift) {
+	if !p.hasPrev {
+		return // adopting a stack: what differs was never amigo's
+	}
+	for _, d := range diffs {
+		p.drifts = append(p.drifts, d)
+		p.status.Drift = append(p.status.Drift, d.String())
 	}
 }
 
@@ -246,8 +250,7 @@ func (p *stackPlanner) ensureCapacity(f *Fleet) {
 		Reason: fmt.Sprintf("capacity %d/%d/%d, want %d/%d/%d", f.Capacity.Desired, f.Capacity.Min,
 			f.Capacity.Max, p.st.Capacity.Desired, p.st.Capacity.Min, p.st.Capacity.Max)})
 	if p.hasPrev && p.prev.Stable != nil && p.prev.Stable.Fleet == f.Name {
-		p.status.Drift = append(p.status.Drift, fmt.Sprintf("fleet %s capacity was %d, want %d",
-			f.Name, f.Capacity.Desired, p.st.Capacity.Desired))
+		p.drift([]Drift{{What: "fleet " + f.Name + " capacity", Before: capacityString(f.Capacity), After: capacityString(p.st.Capacity)}})
 	}
 }
 
@@ -291,4 +294,8 @@ func (p *stackPlanner) retire(f *Fleet) bool {
 	}
 	p.status.Retiring = append(p.status.Retiring, Retiring{Fleet: f.Name, Since: since})
 	return false
+}
+
+func capacityString(c desired.Capacity) string {
+	return fmt.Sprintf("%d (min %d, max %d)", c.Desired, c.Min, c.Max)
 }

@@ -337,7 +337,7 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 				d.onPullRequest(ev)
 			}
 		},
-		Log:           logrus.NewEntry(d.log),
+		Log: logrus.NewEntry(d.log),
 	}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/readyz", d.health.ready)
