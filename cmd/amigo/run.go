@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/amigo-gitops/amigo/desired"
 	"github.com/amigo-gitops/amigo/desired/gitrepo"
+	awsdriver "github.com/amigo-gitops/amigo/drivers/aws"
 	"github.com/amigo-gitops/amigo/drivers/sim"
 	"github.com/amigo-gitops/amigo/reconciler"
 	"github.com/amigo-gitops/amigo/reconciler/webhook"
@@ -403,6 +403,16 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-var errNoAWS = errors.New("the aws driver is not built into this binary yet")
-
-func openAWS(context.Context, *daemon) (reconciler.Cloud, error) { return reconciler.Cloud{}, errNoAWS }
+// openAWS builds the AWS driver for the Region and project of the desired
+// branch's amigo.yaml; credentials come from the SDK's default chain.
+func openAWS(ctx context.Context, d *daemon) (reconciler.Cloud, error) {
+	repo, err := loadHead(ctx, d.src)
+	if err != nil {
+		return reconciler.Cloud{}, err
+	}
+	drv, err := awsdriver.New(ctx, awsdriver.Options{Region: repo.Settings.AWS.Region, Project: repo.Settings.Project})
+	if err != nil {
+		return reconciler.Cloud{}, fmt.Errorf("aws driver: %w", err)
+	}
+	return drv.Cloud(), nil
+}
