@@ -171,8 +171,8 @@ func traceID(span trace.Span) string {
 // load fetches the desired branch and parses it, unless the revision is
 // the one already parsed.
 func (r *Reconciler) load(ctx context.Context) (*desired.Repo, error) {
-	ctx, span := r.tracer.Start(ctx, "git fetch")
-	rev, err := r.src.Fetch(ctx)
+	fctx, span := r.tracer.Start(ctx, "git fetch")
+	rev, err := r.src.Fetch(fctx)
 	span.SetAttributes(attribute.String("amigo.revision", rev))
 	endSpan(span, err)
 	if err != nil {
@@ -252,12 +252,12 @@ func (r *Reconciler) observePass(ctx context.Context, repo *desired.Repo, prev m
 }
 
 func (r *Reconciler) plan(ctx context.Context, repo *desired.Repo, obs map[desired.StackID]Observed, prev map[desired.StackID]Status) Result {
-	_, span := r.tracer.Start(ctx, "plan")
+	pctx, span := r.tracer.Start(ctx, "plan")
 	defer span.End()
 	res := Plan(Input{Repo: repo, Observed: obs, Previous: prev, Now: r.cloud.Clock.Now(), HealthDeadline: r.deadline})
 	for _, sp := range res.Stacks {
 		s := sp.Status
-		_, ss := r.tracer.Start(ctx, "plan "+sp.Stack.String(), trace.WithAttributes(
+		_, ss := r.tracer.Start(pctx, "plan "+sp.Stack.String(), trace.WithAttributes(
 			attribute.String("amigo.env", sp.Stack.Env), attribute.String("amigo.role", sp.Stack.Role),
 			attribute.String("amigo.strategy", s.Strategy), attribute.String("amigo.phase", string(s.Phase)),
 			attribute.String("amigo.step", s.StepName), attribute.Int("amigo.weight", s.Weight),

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/amigo-gitops/amigo/desired"
 	"github.com/amigo-gitops/amigo/desired/gitrepo"
 	awsdriver "github.com/amigo-gitops/amigo/drivers/aws"
 	"github.com/amigo-gitops/amigo/drivers/sim"
 	"github.com/amigo-gitops/amigo/reconciler"
+	"github.com/amigo-gitops/amigo/reconciler/telemetry"
 	"github.com/amigo-gitops/amigo/reconciler/webhook"
 )
 
@@ -119,6 +121,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	defer d.close()
 	if f.once {
 		return d.once(ctx, stdout)
 	}
@@ -134,7 +137,11 @@ type daemon struct {
 	cloud    reconciler.Cloud
 	rec      *reconciler.Reconciler
 	triggers *webhook.Coalescer
-	health   *health
+	health   *telemetry.Health
+	metrics  *telemetry.Metrics
+	tracer   trace.Tracer
+	// flush exports the spans still buffered; bounded in time.
+	flush    func(context.Context) error
 	jobs     chan func(context.Context)
 	reporter reconciler.Reporter
 	// onPullRequest is set when Gitea is configured: it plans a PR's head.
@@ -142,9 +149,12 @@ type daemon struct {
 }
 
 func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, error) {
-	d := &daemon{flags: f, log: log, set: &settings{}, triggers: webhook.NewCoalescer(), health: &health{},
-		jobs: make(chan func(context.Context), 16)}
+	d := &daemon{flags: f, log: log, set: &settings{}, triggers: webhook.NewCoalescer(),
+		health: telemetry.NewHealth(5*time.Minute, time.Now), jobs: make(chan func(context.Context), 16)}
 	if err := d.loadSettings(); err != nil {
+		return nil, err
+	}
+	if err := d.setupTelemetry(ctx); err != nil {
 		return nil, err
 	}
 	src, err := gitrepo.Open(ctx, gitrepo.Options{URL: f.repo, Branch: f.branch, StatusBranch: f.statusBranch,
@@ -156,13 +166,14 @@ func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, e
 	if d.cloud, err = d.openCloud(ctx); err != nil {
 		return nil, err
 	}
+	d.cloud = d.metrics.CountCloud(telemetry.TraceCloud(d.cloud, d.tracer))
 	if f.giteaURL != "" {
 		if err := setupGitea(ctx, d); err != nil {
 			return nil, fmt.Errorf("gitea: %w", err)
 		}
 	}
-	d.rec = reconciler.New(reconciler.Options{Source: src, Cloud: d.cloud, Log: logrus.NewEntry(log),
-		HealthDeadline: f.healthDeadline, Reporter: d.reporter})
+	d.rec = reconciler.New(reconciler.Options{Source: d.metrics.TimeSource(src), Cloud: d.cloud,
+		Log: logrus.NewEntry(log), Tracer: d.tracer, HealthDeadline: f.healthDeadline, Reporter: d.reporter})
 	return d, nil
 }
 
@@ -297,7 +308,10 @@ func (d *daemon) serve(ctx context.Context) error {
 	d.log.WithFields(logrus.Fields{"repo": d.src.Describe(), "branch": d.src.Branch(), "driver": d.flags.driver}).Info("amigo started")
 	return d.rec.Run(ctx, reconciler.LoopOptions{
 		Interval: d.set.Interval, Busy: d.set.Busy, Triggers: d.triggers.C(), Jobs: d.jobs,
-		OnPass: func(_ string, _ reconciler.PassResult, err error, _ time.Duration) { d.health.observe(err) },
+		OnPass: func(trigger string, res reconciler.PassResult, err error, took time.Duration) {
+			d.metrics.ObservePass(trigger, res, err, took)
+			d.health.ObservePass(err, time.Now())
+		},
 	})
 }
 
@@ -337,10 +351,12 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 				d.onPullRequest(ev)
 			}
 		},
-		Log: logrus.NewEntry(d.log),
+		Log:      logrus.NewEntry(d.log),
+		OnResult: d.metrics.WebhookResult,
 	}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("/readyz", d.health.ready)
+	mux.Handle("/metrics", d.metrics.Handler())
+	mux.Handle("/healthz", d.health.Healthz())
+	mux.Handle("/readyz", d.health.Readyz())
 	ln, err := net.Listen("tcp", d.flags.listen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen: %w", err)
@@ -348,59 +364,13 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln, nil
 }
 
-// health tracks whether the last pass succeeded.
-type health struct {
-	mu      sync.Mutex
-	passes  int
-	lastErr error
-	lastOK  time.Time
-}
-
-func (h *health) observe(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.passes++
-	h.lastErr = err
-	if err == nil {
-		h.lastOK = time.Now()
-	}
-}
-
-func (h *health) ready(w http.ResponseWriter, _ *http.Request) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case h.passes == 0:
-		http.Error(w, "no pass yet", http.StatusServiceUnavailable)
-	case h.lastErr != nil && time.Since(h.lastOK) > 5*time.Minute:
-		http.Error(w, "last pass failed", http.StatusServiceUnavailable)
-	default:
-		io.WriteString(w, "ready\n")
-	}
-}
-
 func newLogger(w io.Writer, level, format string) *logrus.Logger {
-	l := logrus.New()
-	l.SetOutput(w)
-	if lvl, err := logrus.ParseLevel(level); err == nil {
-		l.SetLevel(lvl)
-	}
 	json := format == "json"
 	if format == "auto" {
 		f, ok := w.(*os.File)
-		json = !ok || !isTerminal(f)
+		json = !ok || !telemetry.IsTerminal(f)
 	}
-	if json {
-		l.SetFormatter(&logrus.JSONFormatter{})
-	} else {
-		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
-	}
-	return l
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return telemetry.NewLogger(w, level, json)
 }
 
 // openAWS builds the AWS driver for the Region and project of the desired
