@@ -36,7 +36,7 @@ func callRetry[T any](ctx context.Context, r *Reconciler, op string, f func(cont
 		if !IsThrottle(err) || attempt >= r.retries {
 			return zero, err
 		}
-		r.log.WithFields(logrus.Fields{"op": op, "attempt": attempt}).Debug("throttled; backing off")
+		r.log.WithContext(ctx).WithFields(logrus.Fields{"op": op, "attempt": attempt}).Debug("throttled; backing off")
 		select {
 		case <-ctx.Done():
 			return zero, ctx.Err()
@@ -88,7 +88,7 @@ func (r *Reconciler) applyOne(ctx context.Context, sp *StackPlan, a *Action) err
 	if a.Kind == ActRevert && sp.Status.Abort != nil {
 		sp.Status.Abort.Revert = commit
 	}
-	r.log.WithFields(fields).Info(a.String())
+	r.log.WithContext(ctx).WithFields(fields).Info(a.String())
 	return nil
 }
 

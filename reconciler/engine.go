@@ -121,11 +121,13 @@ func (p *stackPlanner) walk(stable, cand *Fleet) {
 	var rep Report
 	if k >= 0 {
 		if n := unhealthyTargets(tg); n > 0 {
+			p.fillStep(k, nil)
 			p.abort(stable, cand, fmt.Sprintf("%d targets of the new fleet unhealthy at %s", n, st.Steps[k]), nil)
 			return
 		}
 		rep = judge(st.Analysis, p.metricsSince(startedAt))
 		if rep.Verdict == VerdictFailing {
+			p.fillStep(k, nil)
 			p.abort(stable, cand, fmt.Sprintf("analysis failed at %s: %s", st.Steps[k], strings.Join(rep.Failures, ", ")), &rep)
 			return
 		}
@@ -171,7 +173,6 @@ func (p *stackPlanner) hold(stable, cand *Fleet, k int, startedAt *timeT, rep Re
 	diffs := p.routeTo(p.stepForward(stable, cand, k), rulesFor(st, cand.TargetGroup, k), "drift: put back")
 	p.drift(diffs)
 	p.fillStep(k, startedAt)
-	p.status.WaitingSince = p.prev.WaitingSince
 	switch {
 	case k < 0:
 		p.status.Phase = Progressing
@@ -266,10 +267,8 @@ func (p *stackPlanner) latchAbort(reason string, rep *Report) {
 	if rep != nil {
 		p.status.Analysis = rep
 	}
-	p.status.Phase = Aborted
-	p.status.Weight = 0
-	p.status.Message = fmt.Sprintf("%s aborted: %s", st.Version, reason)
 	p.status.Abort = &Abort{Version: st.Version, Key: specKey(st), Reason: reason, At: p.now}
+	p.abortStatus(p.status.Abort)
 	if st.OnFailure == desired.OnFailureRevert {
 		p.add(Action{Kind: ActRevert, Commit: p.repo.Revision, Path: st.File,
 			Reason: fmt.Sprintf("amigo: %s on %s aborted: %s", st.Version, st.ID, reason)})
@@ -284,10 +283,18 @@ func (p *stackPlanner) aborted() bool {
 		return false
 	}
 	p.status.Abort = a
-	p.status.Phase = Aborted
-	p.status.Weight = 0
 	p.status.Step = p.prev.Step
 	p.status.StepName = p.prev.StepName
-	p.status.Message = fmt.Sprintf("%s aborted: %s; change the stack to retry", a.Version, a.Reason)
+	p.abortStatus(a)
 	return true
+}
+
+// abortStatus is the status of an aborted rollout, the same in the pass
+// that aborts and in every pass after, so that those commit nothing.
+func (p *stackPlanner) abortStatus(a *Abort) {
+	p.status.Phase = Aborted
+	p.status.Weight = 0
+	p.status.StepStartedAt = nil
+	p.status.WaitingSince = nil
+	p.status.Message = fmt.Sprintf("%s aborted: %s; change the stack to retry", a.Version, a.Reason)
 }

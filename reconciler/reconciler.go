@@ -130,7 +130,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, trigger string) (res PassRes
 	}
 	res.Plan = r.plan(ctx, repo, obs, prev)
 	res.Applied, res.Failed = r.apply(ctx, &res.Plan)
-	r.logDrift(res.Plan, res.Failed)
+	r.logDrift(ctx, res.Plan, res.Failed)
 	res.Committed, err = r.writeStatus(ctx, repo, res.Plan, prev, res.Failed, res.TraceID)
 	if err != nil {
 		return res, err
@@ -196,7 +196,7 @@ func (r *Reconciler) load(ctx context.Context) (*desired.Repo, error) {
 	span.SetAttributes(attribute.Int("amigo.stacks", len(repo.Stacks)), attribute.Int("amigo.invalid", len(repo.Invalid)))
 	for _, inv := range repo.Invalid {
 		for _, fe := range inv.Errors {
-			r.log.WithFields(logrus.Fields{"stack": inv.ID.String(), "file": fe.File, "line": fe.Line, "field": fe.Field}).Warn("stack rejected: " + fe.Msg)
+			r.log.WithContext(ctx).WithFields(logrus.Fields{"stack": inv.ID.String(), "file": fe.File, "line": fe.Line, "field": fe.Field}).Warn("stack rejected: " + fe.Msg)
 		}
 	}
 	r.rev, r.repo = rev, repo
@@ -238,7 +238,7 @@ func (r *Reconciler) previous(ctx context.Context) (map[desired.StackID]Status, 
 	}
 	st, err := ParseStatusFiles(files)
 	if err != nil {
-		r.log.WithError(err).Warn("status branch unreadable; rebuilding status from the cloud")
+		r.log.WithContext(ctx).WithError(err).Warn("status branch unreadable; rebuilding status from the cloud")
 	}
 	r.statuses = st
 	return st, nil
@@ -277,13 +277,13 @@ func versionOf(r *Release) string {
 
 // logDrift reports, once per thing put back, what was found and what it
 // was put back to.
-func (r *Reconciler) logDrift(plan Result, failed map[desired.StackID]error) {
+func (r *Reconciler) logDrift(ctx context.Context, plan Result, failed map[desired.StackID]error) {
 	for _, sp := range plan.Stacks {
 		if failed[sp.Stack] != nil {
 			continue
 		}
 		for _, d := range sp.Drift {
-			r.log.WithFields(logrus.Fields{"stack": sp.Stack.String(), "what": d.What, "before": d.Before, "after": d.After}).
+			r.log.WithContext(ctx).WithFields(logrus.Fields{"stack": sp.Stack.String(), "what": d.What, "before": d.Before, "after": d.After}).
 				Warn("drift put back")
 		}
 	}

@@ -96,6 +96,7 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 		if rep.Verdict == VerdictFailing {
 			p.urgent = true
 			p.refreshTo(f, old.Version, old.AMI, 100, "abort")
+			p.fillStep(k, nil)
 			p.latchAbort(fmt.Sprintf("analysis failed at %s: %s", st.Steps[k], strings.Join(rep.Failures, ", ")), &rep)
 			return
 		}
@@ -121,6 +122,7 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 		p.status.Weight = share
 		p.status.WaitingSince = timePtr(p.now)
 		p.status.Phase = Progressing
+		p.status.Message = fmt.Sprintf("%s: replacing instances up to %d%%", st.Version, st.Steps[k+1].Traffic)
 	case !reached:
 		p.status.WaitingSince = p.prev.WaitingSince
 		p.waitRefresh(f, old, k, share)
@@ -134,10 +136,10 @@ func (p *stackPlanner) rollingWalk(f *Fleet, old *Release) {
 	}
 }
 
-// rollingStep is the step from status, else the highest step the share of
-// new instances has reached.
+// rollingStep is the step from status, else (no status, or a retry after
+// an abort) the highest step the share of new instances has reached.
 func (p *stackPlanner) rollingStep(share int) (int, *timeT) {
-	if p.prev.New != nil && p.prev.New.Version == p.st.Version && p.prev.Step < len(p.st.Steps) {
+	if p.prev.New != nil && p.prev.New.Version == p.st.Version && p.prev.Step < len(p.st.Steps) && p.prev.Abort == nil {
 		return p.prev.Step, p.prev.StepStartedAt
 	}
 	k := -1

@@ -25,10 +25,11 @@ func ceilingStep(st desired.Stack) int {
 // speaks of this candidate, else from what the listener shows. A status
 // one step behind the listener means the last pass applied a step and died
 // before recording it: the step is adopted and its pause starts again, so
-// no pause is skipped.
+// no pause is skipped. After an abort (whose latch the change of the stack
+// has just lifted) the rollout starts over from what the listener shows.
 func (p *stackPlanner) currentStep(cand *Fleet) (int, *timeT) {
 	st := p.st
-	if p.prev.New != nil && p.prev.New.Fleet == cand.Name && p.prev.Step < len(st.Steps) {
+	if p.prev.New != nil && p.prev.New.Fleet == cand.Name && p.prev.Step < len(st.Steps) && p.prev.Abort == nil {
 		k := p.prev.Step
 		if k+1 < len(st.Steps) && p.routingIs(cand, k+1) && !p.routingIs(cand, k) {
 			return k + 1, timePtr(p.now)
@@ -153,8 +154,10 @@ func (p *stackPlanner) fleetReady(f *Fleet, n int) bool {
 func (p *stackPlanner) waitHealthy(f *Fleet, stable *Fleet, what string) {
 	since := p.prev.WaitingSince
 	if since == nil {
+		// A fleet that never served counts from its creation, in case the
+		// pass that created it died before recording it.
 		since = timePtr(p.now)
-		if !f.CreatedAt.IsZero() {
+		if !f.CreatedAt.IsZero() && p.status.Step < 0 {
 			since = timePtr(f.CreatedAt)
 		}
 	}

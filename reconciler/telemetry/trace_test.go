@@ -53,6 +53,7 @@ func TestPassSpanTree(t *testing.T) {
 			{"git fetch", "reconcile"},
 			{"observe", "reconcile"},
 			{"plan", "reconcile"},
+			{"plan dev/web", "plan"},
 			{"apply", "reconcile"},
 			{"status commit", "reconcile"},
 			{"cloud Fleets.ListFleets", "observe"},
