@@ -38,9 +38,9 @@ type Fleets interface {
 // Traffic reads and writes the ALB listener a stack routes through.
 type Traffic interface {
 	// ReadListeners returns, for each ref in order, the forward action (of
-	// the listener's default action, or of ref.Rule when set) and every
-	// amigo-owned rule on the listener. Drivers batch the reads: a pass
-	// reads all its listeners in one call.
+	// the listener's default action, or of ref.Rule when set) and, when
+	// ref.Rules is set, every amigo-owned rule on the listener. Drivers
+	// batch the reads: a pass reads all its listeners in one call.
 	ReadListeners(ctx context.Context, refs []ListenerRef) ([]Listener, error)
 	SetForward(ctx context.Context, listener, rule string, f Forward) error
 	CreateRule(ctx context.Context, listener string, r Rule) (string, error)
@@ -162,9 +162,17 @@ type Instance struct {
 }
 
 // ListenerRef names where a stack's forward action lives.
+//
+// Rules asks for the listener's amigo-owned rules. A driver may pay a
+// read per listener for rules where default actions of many listeners
+// come in one read, and a stack at rest owns no rule, so the reconciler
+// asks for rules only for stacks not at rest and, every few passes, for
+// all (a sweep that finds stray rules). With Rules false a driver may
+// leave Listener.Rules empty, or return them when they cost nothing.
 type ListenerRef struct {
 	Listener string
 	Rule     string // optional listener rule; "" for the default action
+	Rules    bool   // the caller needs the amigo-owned rules; false lets a driver read only the forward action
 }
 
 // Listener is the observed routing of one stack.

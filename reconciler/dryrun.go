@@ -17,7 +17,7 @@ func (r *Reconciler) DryRun(ctx context.Context) (Result, *desired.Repo, error) 
 	if err != nil {
 		return Result{}, repo, err
 	}
-	obs, err := r.observePass(ctx, repo, prev)
+	obs, err := r.observePass(ctx, repo, prev, true) // a plan shown to people reads everything
 	if err != nil {
 		return Result{}, repo, err
 	}
@@ -42,7 +42,7 @@ func (r *Reconciler) PlanFiles(ctx context.Context, files map[string][]byte, rev
 		r.appLayer = repo.Settings.Images.Layers[n-1]
 	}
 	defer func() { r.project, r.appLayer, r.region = saved[0], saved[1], saved[2] }()
-	obs, err := r.observePass(ctx, repo, prev)
+	obs, err := r.observePass(ctx, repo, prev, true) // a plan shown to people reads everything
 	if err != nil {
 		return Result{}, repo, err
 	}

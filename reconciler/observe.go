@@ -7,12 +7,18 @@ import (
 	"github.com/amigo-gitops/amigo/desired"
 )
 
+// sweepEvery is how often, in passes, every stack's listener rules are
+// read whatever its status, so that a stray amigo-owned rule on a stack at
+// rest is found and put back within that many passes.
+const sweepEvery = 10
+
 // observe reads the cloud for every valid stack. A quiet stack (Healthy,
 // one fleet at the desired version, recorded in status) costs no read of
 // its own: the fleets and listeners of all stacks come in two batched
 // calls, and only stacks that are moving read images, target health and
-// metrics.
-func (r *Reconciler) observe(ctx context.Context, repo *desired.Repo, prev map[desired.StackID]Status) (map[desired.StackID]Observed, error) {
+// metrics. Listener rules are asked for only for stacks not at rest, or
+// for every stack when sweep is set.
+func (r *Reconciler) observe(ctx context.Context, repo *desired.Repo, prev map[desired.StackID]Status, sweep bool) (map[desired.StackID]Observed, error) {
 	c := r.cloud
 	fleets, err := callRetry(ctx, r, "ListFleets", func(ctx context.Context) ([]Fleet, error) { return c.Fleets.ListFleets(ctx) })
 	if err != nil {
@@ -24,7 +30,8 @@ func (r *Reconciler) observe(ctx context.Context, repo *desired.Repo, prev map[d
 	}
 	refs := make([]ListenerRef, 0, len(repo.Stacks))
 	for _, st := range repo.Stacks {
-		refs = append(refs, ListenerRef{Listener: st.Target.Listener, Rule: st.Target.Rule})
+		refs = append(refs, ListenerRef{Listener: st.Target.Listener, Rule: st.Target.Rule,
+			Rules: sweep || !atRest(st, prev[st.ID])})
 	}
 	listeners, err := callRetry(ctx, r, "ReadListeners", func(ctx context.Context) ([]Listener, error) { return c.Traffic.ReadListeners(ctx, refs) })
 	if err != nil {
@@ -57,6 +64,14 @@ func ownRules(l Listener, id desired.StackID) Listener {
 	}
 	l.Rules = rules
 	return l
+}
+
+// atRest reports whether status last recorded the stack settled at the
+// version it still wants, routed by its listener's default action: such a
+// stack owns no listener rule, so its pass need not read them.
+func atRest(st desired.Stack, prev Status) bool {
+	return prev.Phase == Healthy && prev.New == nil && prev.Stable != nil &&
+		prev.Stable.Version == st.Version && st.Target.Rule == ""
 }
 
 // quiet reports whether a stack is at rest as status last recorded it.

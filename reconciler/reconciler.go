@@ -61,6 +61,7 @@ type Reconciler struct {
 	rev      string
 	repo     *desired.Repo
 	statuses map[desired.StackID]Status
+	passes   int // passes observed, for the rule sweep every sweepEvery
 }
 
 // New returns a Reconciler.
@@ -124,7 +125,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, trigger string) (res PassRes
 	if err != nil {
 		return res, err
 	}
-	obs, err := r.observePass(ctx, repo, prev)
+	sweep := r.passes%sweepEvery == 0
+	r.passes++
+	obs, err := r.observePass(ctx, repo, prev, sweep)
 	if err != nil {
 		return res, err
 	}
@@ -244,9 +247,11 @@ func (r *Reconciler) previous(ctx context.Context) (map[desired.StackID]Status, 
 	return st, nil
 }
 
-func (r *Reconciler) observePass(ctx context.Context, repo *desired.Repo, prev map[desired.StackID]Status) (map[desired.StackID]Observed, error) {
+// observePass observes in a span; sweep reads every stack's listener
+// rules, at rest or not.
+func (r *Reconciler) observePass(ctx context.Context, repo *desired.Repo, prev map[desired.StackID]Status, sweep bool) (map[desired.StackID]Observed, error) {
 	ctx, span := r.tracer.Start(ctx, "observe")
-	obs, err := r.observe(ctx, repo, prev)
+	obs, err := r.observe(ctx, repo, prev, sweep)
 	endSpan(span, err)
 	return obs, err
 }

@@ -74,7 +74,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 		call   func() error
 	}{
 		{"elb query", "elasticloadbalancing:DescribeRules", func() error {
-			_, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener}})
+			_, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener, Rules: true}})
 			return err
 		}},
 		{"autoscaling query", "autoscaling:DescribeAutoScalingGroups", func() error { _, err := d.ListFleets(ctx); return err }},

@@ -21,35 +21,104 @@ import (
 // describeTagsBatch is DescribeTags' limit of resource ARNs per call.
 const describeTagsBatch = 20
 
-// ReadListeners reads each distinct listener's rules once (the default
-// rule carries the default actions) and the tags of every listener's
-// rules in batches of 20, so n listeners cost n DescribeRules calls plus
-// one DescribeTags per 20 rules.
+// describeListenersBatch is how many listener ARNs one DescribeListeners
+// asks for: its largest page, so a batch comes back in one page.
+const describeListenersBatch = 400
+
+// ReadListeners reads refs in two groups. A ref on a listener's default
+// action that does not ask for rules needs only the default actions:
+// DescribeListeners reads those of up to 400 listeners a call. Every other
+// ref reads its listener's rules once (the default rule carries the
+// default actions) and the tags of the rules in batches of 20, so n such
+// listeners cost n DescribeRules calls plus one DescribeTags per 20 rules.
+// A listener read for its rules anyway serves every ref on it.
 func (d *Driver) ReadListeners(ctx context.Context, refs []reconciler.ListenerRef) ([]reconciler.Listener, error) {
+	rules, owned, err := d.readRules(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	var light []string
+	for _, ref := range refs {
+		if _, ok := rules[ref.Listener]; !ok {
+			light = append(light, ref.Listener)
+		}
+	}
+	defaults, err := d.defaultActions(ctx, light)
+	if err != nil {
+		return nil, fmt.Errorf("read listeners: %w", err)
+	}
+	out := make([]reconciler.Listener, 0, len(refs))
+	for _, ref := range refs {
+		if rs, ok := rules[ref.Listener]; ok {
+			l, err := listenerOf(ref, rs, owned)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l)
+			continue
+		}
+		actions, ok := defaults[ref.Listener]
+		if !ok {
+			return nil, fmt.Errorf("read listener %s: not found", ref.Listener)
+		}
+		out = append(out, reconciler.Listener{Ref: ref, Forward: forwardOf(actions)})
+	}
+	return out, nil
+}
+
+// needsRules reports whether a ref must be read through its listener's
+// rules: it names a rule, or asks for the amigo-owned ones.
+func needsRules(ref reconciler.ListenerRef) bool {
+	return ref.Rule != "" || ref.Rules
+}
+
+// readRules reads, once per distinct listener, the rules of the listeners
+// some ref needs rules of, and the amigo-owned ones among them.
+func (d *Driver) readRules(ctx context.Context, refs []reconciler.ListenerRef) (map[string][]elbtypes.Rule, map[string]reconciler.Rule, error) {
 	rules := map[string][]elbtypes.Rule{}
 	var all []elbtypes.Rule
 	for _, ref := range refs {
-		if _, ok := rules[ref.Listener]; ok {
+		if _, ok := rules[ref.Listener]; ok || !needsRules(ref) {
 			continue
 		}
 		rs, err := d.listenerRules(ctx, ref.Listener)
 		if err != nil {
-			return nil, fmt.Errorf("read listener %s: %w", ref.Listener, err)
+			return nil, nil, fmt.Errorf("read listener %s: %w", ref.Listener, err)
 		}
 		rules[ref.Listener] = rs
 		all = append(all, rs...)
 	}
 	owned, err := d.ownedRules(ctx, all)
 	if err != nil {
-		return nil, fmt.Errorf("read listeners: %w", err)
+		return nil, nil, fmt.Errorf("read listeners: %w", err)
 	}
-	out := make([]reconciler.Listener, 0, len(refs))
-	for _, ref := range refs {
-		l, err := listenerOf(ref, rules[ref.Listener], owned)
-		if err != nil {
-			return nil, err
+	return rules, owned, nil
+}
+
+// defaultActions reads the default actions of the listeners, each once,
+// describeListenersBatch ARNs a call.
+func (d *Driver) defaultActions(ctx context.Context, listeners []string) (map[string][]elbtypes.Action, error) {
+	out := map[string][]elbtypes.Action{}
+	var arns []string
+	seen := map[string]bool{}
+	for _, l := range listeners {
+		if !seen[l] {
+			seen[l] = true
+			arns = append(arns, l)
 		}
-		out = append(out, l)
+	}
+	for start := 0; start < len(arns); start += describeListenersBatch {
+		batch := arns[start:min(start+describeListenersBatch, len(arns))]
+		p := elb.NewDescribeListenersPaginator(d.elb, &elb.DescribeListenersInput{ListenerArns: batch, PageSize: awssdk.Int32(describeListenersBatch)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe listeners: %w", err)
+			}
+			for _, l := range page.Listeners {
+				out[awssdk.ToString(l.ListenerArn)] = l.DefaultActions
+			}
+		}
 	}
 	return out, nil
 }
@@ -372,7 +441,7 @@ func (d *Driver) checkRule(ctx context.Context, arn string, want reconciler.Rule
 }
 
 func (d *Driver) existingRule(ctx context.Context, listener string, r reconciler.Rule) (string, error) {
-	ls, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: listener}})
+	ls, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: listener, Rules: true}})
 	if err != nil {
 		return "", fmt.Errorf("create rule on %s: priority %d in use: %w", listener, r.Priority, err)
 	}

@@ -2,6 +2,8 @@ package aws
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,28 +30,102 @@ func TestReadListeners(t *testing.T) {
 		t.Fatalf("CreateRule: %v", err)
 	}
 	rule.ARN = arn
-	before := ops(d)
+	defaultFwd := reconciler.Forward{Weights: []reconciler.Weight{{TargetGroup: s.blue, Weight: 100}, {TargetGroup: s.green, Weight: 0}}}
+	apiFwd := reconciler.Forward{Weights: []reconciler.Weight{{TargetGroup: s.green, Weight: 100}}}
+	withRules := reconciler.ListenerRef{Listener: s.listener, Rules: true}
+	forwardOnly := reconciler.ListenerRef{Listener: s.listener}
+	onRule := reconciler.ListenerRef{Listener: s.listener, Rule: api}
+	tests := []struct {
+		name  string
+		refs  []reconciler.ListenerRef
+		want  []reconciler.Listener
+		calls map[string]int // per IAM action
+	}{
+		{
+			name: "rules asked",
+			refs: []reconciler.ListenerRef{withRules, onRule},
+			want: []reconciler.Listener{
+				{Ref: withRules, Forward: defaultFwd, Rules: []reconciler.Rule{rule}},
+				{Ref: onRule, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
+			},
+			calls: map[string]int{"DescribeListeners": 0, "DescribeRules": 1, "DescribeTags": 1},
+		},
+		{
+			name:  "forward only",
+			refs:  []reconciler.ListenerRef{forwardOnly, forwardOnly},
+			want:  []reconciler.Listener{{Ref: forwardOnly, Forward: defaultFwd}, {Ref: forwardOnly, Forward: defaultFwd}},
+			calls: map[string]int{"DescribeListeners": 1, "DescribeRules": 0, "DescribeTags": 0},
+		},
+		{
+			name: "a listener read for its rules serves the forward-only ref",
+			refs: []reconciler.ListenerRef{forwardOnly, onRule},
+			want: []reconciler.Listener{
+				{Ref: forwardOnly, Forward: defaultFwd, Rules: []reconciler.Rule{rule}},
+				{Ref: onRule, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
+			},
+			calls: map[string]int{"DescribeListeners": 0, "DescribeRules": 1, "DescribeTags": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := ops(d)
+			got, err := d.ReadListeners(ctx, tt.refs)
+			if err != nil {
+				t.Fatalf("ReadListeners: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("ReadListeners (-want +got):\n%s", diff)
+			}
+			after := ops(d)
+			for op, want := range tt.calls {
+				action := "elasticloadbalancing:" + op
+				if n := after[action] - before[action]; n != want {
+					t.Errorf("%s calls: got %d, want %d", op, n, want)
+				}
+			}
+		})
+	}
+}
 
-	got, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener}, {Listener: s.listener, Rule: api}})
-	if err != nil {
-		t.Fatalf("ReadListeners: %v", err)
+func TestReadListenersBatches(t *testing.T) {
+	ctx := context.Background()
+	c := newCloud(t)
+	d := newDriver(t, c)
+	tests := []struct {
+		name      string
+		listeners int
+		calls     int
+	}{
+		{"one", 1, 1},
+		{"a full batch", 400, 1},
+		{"two batches", 401, 2},
+		{"three batches", 850, 3},
 	}
-	want := []reconciler.Listener{
-		{Ref: reconciler.ListenerRef{Listener: s.listener},
-			Forward: reconciler.Forward{Weights: []reconciler.Weight{{TargetGroup: s.blue, Weight: 100}, {TargetGroup: s.green, Weight: 0}}},
-			Rules:   []reconciler.Rule{rule}},
-		{Ref: reconciler.ListenerRef{Listener: s.listener, Rule: api},
-			Forward: reconciler.Forward{Weights: []reconciler.Weight{{TargetGroup: s.green, Weight: 100}}},
-			Rules:   []reconciler.Rule{rule}},
-	}
-	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("ReadListeners (-want +got):\n%s", diff)
-	}
-	after := ops(d)
-	for _, op := range []string{"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"} {
-		if n := after[op] - before[op]; n != 1 {
-			t.Errorf("%s calls: got %d, want 1", op, n)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var refs []reconciler.ListenerRef
+			var want []reconciler.Listener
+			for i := 0; i < tt.listeners; i++ {
+				lb := c.CreateLoadBalancer(fmt.Sprintf("%s-%d", strings.ReplaceAll(tt.name, " ", "-"), i))
+				tg := c.CreateTargetGroup(fmt.Sprintf("tg-%d", i), lb)
+				ref := reconciler.ListenerRef{Listener: c.CreateListener(lb, awstest.Action{Type: "forward",
+					Forward: []awstest.Weight{{TargetGroup: tg, Weight: 1}}, Stickiness: time.Duration(i%2) * time.Hour})}
+				refs = append(refs, ref)
+				want = append(want, reconciler.Listener{Ref: ref, Forward: reconciler.Forward{
+					Weights: []reconciler.Weight{{TargetGroup: tg, Weight: 100}}, Stickiness: time.Duration(i%2) * time.Hour}})
+			}
+			before := ops(d)["elasticloadbalancing:DescribeListeners"]
+			got, err := d.ReadListeners(ctx, refs)
+			if err != nil {
+				t.Fatalf("ReadListeners: %v", err)
+			}
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("ReadListeners (-want +got):\n%s", diff)
+			}
+			if n := ops(d)["elasticloadbalancing:DescribeListeners"] - before; n != tt.calls {
+				t.Errorf("DescribeListeners calls for %d listeners: got %d, want %d", tt.listeners, n, tt.calls)
+			}
+		})
 	}
 }
 
@@ -142,7 +218,7 @@ func TestRules(t *testing.T) {
 			if err != nil || again != arn {
 				t.Errorf("CreateRule again: got %q, %v, want %q, nil", again, err, arn)
 			}
-			ls, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener}})
+			ls, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener, Rules: true}})
 			if err != nil {
 				t.Fatalf("ReadListeners: %v", err)
 			}
@@ -189,7 +265,7 @@ func TestRuleOwnership(t *testing.T) {
 		}
 	}
 	before := ops(d)["elasticloadbalancing:DescribeTags"]
-	ls, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener}})
+	ls, err := d.ReadListeners(ctx, []reconciler.ListenerRef{{Listener: s.listener, Rules: true}})
 	if err != nil {
 		t.Fatalf("ReadListeners: %v", err)
 	}

@@ -53,7 +53,7 @@ func forward(a string, wa int, b string, wb int, sticky time.Duration) reconcile
 func testRules(t *testing.T, h Harness) {
 	target := h.Seed(t, stack)
 	green := target.TargetGroups[1]
-	ref := reconciler.ListenerRef{Listener: target.Listener, Rule: target.Rule}
+	ref := reconciler.ListenerRef{Listener: target.Listener, Rule: target.Rule, Rules: true}
 	want := []reconciler.Rule{
 		rule(10, desired.RouteInternal, green, reconciler.Condition{Field: reconciler.FieldHTTPHeader, Header: "X-Blue-Verification", Values: []string{"true"}}),
 		rule(11, desired.RouteInternal, green, reconciler.Condition{Field: reconciler.FieldSourceIP, Values: []string{"10.0.0.0/16"}}),

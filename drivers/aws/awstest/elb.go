@@ -231,20 +231,77 @@ func (c *Cloud) elbOps() map[string]queryOp {
 }
 
 func (c *Cloud) listenerXML(l *listener) x {
+	cert := fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", c.Region, c.Account, c.elb.lbs[l.lb])
 	return el("member", tx("ListenerArn", l.arn), tx("LoadBalancerArn", l.lb), tx("Port", "443"),
-		tx("Protocol", "HTTPS"), tree("DefaultActions", l.actions))
+		tx("Protocol", "HTTPS"), members("Certificates", []x{el("member", tx("CertificateArn", cert))}),
+		tx("SslPolicy", "ELBSecurityPolicy-TLS13-1-2-2021-06"), tree("DefaultActions", l.actions))
 }
 
+// maxPageSize is the largest PageSize the Describe calls accept.
+const maxPageSize = 400
+
+// describeListeners answers for the listeners named by ListenerArns (in
+// the order asked) or for those of LoadBalancerArn, a page of PageSize
+// (1 to 400; 400 when absent) at a time, continued by Marker.
 func (c *Cloud) describeListeners(p *node) ([]x, error) {
+	size := maxPageSize
+	if p.has("PageSize") {
+		size = p.int("PageSize")
+		if size < 1 || size > maxPageSize {
+			return nil, errf("ValidationError", "PageSize must be between 1 and %d, got %q", maxPageSize, p.str("PageSize"))
+		}
+	}
+	ls, err := c.listenersAsked(p)
+	if err != nil {
+		return nil, err
+	}
+	from := 0
+	if m := p.str("Marker"); m != "" {
+		if from, err = strconv.Atoi(m); err != nil || from < 0 || from > len(ls) {
+			return nil, errf("ValidationError", "invalid marker %q", m)
+		}
+	}
+	to := min(from+size, len(ls))
 	var items []x
-	for _, arn := range p.strs("ListenerArns") {
+	for _, l := range ls[from:to] {
+		items = append(items, c.listenerXML(l))
+	}
+	out := []x{members("Listeners", items)}
+	if to < len(ls) {
+		out = append(out, tx("NextMarker", strconv.Itoa(to)))
+	}
+	return out, nil
+}
+
+func (c *Cloud) listenersAsked(p *node) ([]*listener, error) {
+	arns, lb := p.strs("ListenerArns"), p.str("LoadBalancerArn")
+	switch {
+	case len(arns) > 0 && lb != "":
+		return nil, errf("ValidationError", "listener ARNs and a load balancer ARN cannot be specified at the same time")
+	case lb != "":
+		if _, ok := c.elb.lbs[lb]; !ok {
+			return nil, errf("LoadBalancerNotFound", "load balancer %s not found", lb)
+		}
+		var ls []*listener
+		for _, l := range c.elb.listeners {
+			if l.lb == lb {
+				ls = append(ls, l)
+			}
+		}
+		sort.Slice(ls, func(i, j int) bool { return ls[i].arn < ls[j].arn })
+		return ls, nil
+	case len(arns) == 0:
+		return nil, errf("ValidationError", "a load balancer ARN or listener ARNs must be specified")
+	}
+	ls := make([]*listener, 0, len(arns))
+	for _, arn := range arns {
 		l, ok := c.elb.listeners[arn]
 		if !ok {
 			return nil, errf("ListenerNotFound", "listener %s not found", arn)
 		}
-		items = append(items, c.listenerXML(l))
+		ls = append(ls, l)
 	}
-	return []x{members("Listeners", items)}, nil
+	return ls, nil
 }
 
 // checkActions rejects forward actions naming unknown target groups.
