@@ -138,6 +138,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, trigger string) (res PassRes
 	if err != nil {
 		return res, err
 	}
+	for i := range res.Plan.Stacks { // the reporter links the trace that last changed each stack
+		if st, ok := r.statuses[res.Plan.Stacks[i].Stack]; ok {
+			res.Plan.Stacks[i].Status.TraceID = st.TraceID
+		}
+	}
 	if r.reporter != nil {
 		if err := r.reporter.Report(ctx, repo.Revision, res.Plan.Stacks); err != nil {
 			return res, fmt.Errorf("report: %w", err)
