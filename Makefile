@@ -20,9 +20,10 @@ e2e:
 	GITEA_BIN=$$(.ci/tool-gitea) JAEGER_BIN=$$(.ci/tool-jaeger) AMIGO_E2E=1 \
 		$(GO) test -count=1 -run 'E2E|Gitea|Jaeger' ./...
 
-## bench: the performance figures
+## bench: the performance table (JSON to $$BENCH_OUT, default bench.json), then the Go benchmarks
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) run ./cmd/amigo-bench
+	$(GO) test -run '^$$' -bench 'Plan|RevertToWeights' -benchtime 10x -benchmem ./reconciler/
 
 ## lint: gofmt and go vet
 lint:

@@ -10,7 +10,8 @@ import (
 
 // BenchmarkPlan measures the planner alone on 1,000 stacks of one
 // strategy, with the input a pass builds from the simulated cloud: every
-// stack at rest, and every stack mid-rollout (paused at 50%, metrics read).
+// stack at rest, and every stack mid-rollout (paused at 50%, metrics read;
+// 100 real stacks replicated, see estate.PlanInput).
 // ns/stack is the figure `make bench` reports as planner_ns_per_stack.
 func BenchmarkPlan(b *testing.B) {
 	const stacks = 1000
@@ -18,7 +19,10 @@ func BenchmarkPlan(b *testing.B) {
 	for _, strategy := range estate.Strategies {
 		for _, state := range []string{"steady", "mid"} {
 			b.Run(strategy+"/"+state, func(b *testing.B) {
-				in := planInput(ctx, b, strategy, state, stacks)
+				in, err := estate.PlanInput(ctx, strategy, state == "mid", stacks)
+				if err != nil {
+					b.Fatalf("input: %v", err)
+				}
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
@@ -28,23 +32,4 @@ func BenchmarkPlan(b *testing.B) {
 			})
 		}
 	}
-}
-
-func planInput(ctx context.Context, b *testing.B, strategy, state string, n int) reconciler.Input {
-	b.Helper()
-	var scene *estate.Scene
-	var err error
-	if state == "steady" {
-		scene, err = estate.AtRest(ctx, estate.Spec{Stacks: n, Strategy: strategy, Version: "v1.5"})
-	} else {
-		scene, err = estate.Paused(ctx, estate.Spec{Stacks: n, Strategy: strategy, Version: "v1.6", Traffic: 50})
-	}
-	if err != nil {
-		b.Fatalf("%s %s: %v", strategy, state, err)
-	}
-	in, err := scene.Input(ctx)
-	if err != nil {
-		b.Fatalf("%s %s: input: %v", strategy, state, err)
-	}
-	return in
 }
