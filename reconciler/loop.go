@@ -24,6 +24,11 @@ type LoopOptions struct {
 	// Jobs run between passes, on the loop's goroutine, so they never race
 	// a pass: pull request plans, say.
 	Jobs <-chan func(context.Context)
+	// MinGap is the least time between the start of a pass and the next
+	// one when triggers arrived while it ran (a burst): the rest of the
+	// burst folds into that next pass. A trigger that finds the loop idle
+	// runs at once. 0: none.
+	MinGap time.Duration
 	// OnPass is called after every pass (metrics, readiness).
 	OnPass func(trigger string, res PassResult, err error, took time.Duration)
 }
@@ -44,11 +49,51 @@ func (r *Reconciler) Run(ctx context.Context, o LoopOptions) error {
 		if o.Busy != nil && moving(res) {
 			wait = o.Busy()
 		}
-		next, ok := r.wait(ctx, o, wait)
+		next, pending := "", false
+		select {
+		case next = <-o.Triggers:
+			pending = true
+		default:
+		}
+		ok := true
+		switch {
+		case pending:
+			// A trigger came while the pass ran: a burst. Let the rest of
+			// it land before the next pass.
+			ok = r.hold(ctx, o, start.Add(o.MinGap))
+			select { // what came while holding folds into this pass
+			case <-o.Triggers:
+			default:
+			}
+		default:
+			next, ok = r.wait(ctx, o, wait)
+		}
 		if !ok {
 			return nil
 		}
 		trigger = next
+	}
+}
+
+// hold waits, running jobs, until the given time: the rest of a burst of
+// triggers lands in the coalescer meanwhile. It returns false when ctx is
+// done.
+func (r *Reconciler) hold(ctx context.Context, o LoopOptions, until time.Time) bool {
+	d := time.Until(until)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case job := <-o.Jobs:
+			job(ctx)
+		case <-timer.C:
+			return true
+		}
 	}
 }
 

@@ -61,7 +61,8 @@ type Reconciler struct {
 	rev      string
 	repo     *desired.Repo
 	statuses map[desired.StackID]Status
-	passes   int // passes observed, for the rule sweep every sweepEvery
+	passes   int  // passes observed, for the rule sweep every sweepEvery
+	written  bool // statuses is what this process last wrote to the status branch
 }
 
 // New returns a Reconciler.
@@ -134,7 +135,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, trigger string) (res PassRes
 	res.Plan = r.plan(ctx, repo, obs, prev)
 	res.Applied, res.Failed = r.apply(ctx, &res.Plan)
 	r.logDrift(ctx, res.Plan, res.Failed)
-	res.Committed, err = r.writeStatus(ctx, repo, res.Plan, prev, res.Failed, res.TraceID)
+	res.Committed, err = r.writeStatus(ctx, repo, res.Plan, prev, res.Failed, res.TraceID, sweep)
 	if err != nil {
 		return res, err
 	}

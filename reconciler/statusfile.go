@@ -89,7 +89,11 @@ func cellRelease(r *Release) string {
 // failed keeps its previous status with the error as message. The trace id
 // changes only with the rest of a stack's status, so a quiet pass commits
 // nothing.
-func (r *Reconciler) writeStatus(ctx context.Context, repo *desired.Repo, plan Result, prev map[desired.StackID]Status, failed map[desired.StackID]error, traceID string) (bool, error) {
+//
+// When every status equals the one this process last wrote, the branch is
+// left alone without rendering anything: a quiet pass costs no git work.
+// A sweep pass writes anyway, to put back a status branch changed by hand.
+func (r *Reconciler) writeStatus(ctx context.Context, repo *desired.Repo, plan Result, prev map[desired.StackID]Status, failed map[desired.StackID]error, traceID string, sweep bool) (bool, error) {
 	next := make(map[desired.StackID]Status, len(plan.Stacks))
 	var ordered []Status
 	var changed []string
@@ -102,12 +106,16 @@ func (r *Reconciler) writeStatus(ctx context.Context, repo *desired.Repo, plan R
 		}
 		old, had := prev[sp.Stack]
 		s.TraceID = old.TraceID
-		if !had || !sameStatus(old, s) || len(sp.Actions) > 0 {
+		if !had || !r.sameStatus(old, s) || len(sp.Actions) > 0 {
 			s.TraceID = traceID
 			changed = append(changed, fmt.Sprintf("%s %s", sp.Stack, s.Phase))
 		}
 		next[sp.Stack] = s
 		ordered = append(ordered, s)
+	}
+	if len(changed) == 0 && r.written && !sweep && len(next) == len(prev) {
+		r.statuses = next
+		return false, nil
 	}
 	sortStatuses(ordered, repo.Settings)
 	files, err := StatusFiles(ordered)
@@ -125,12 +133,18 @@ func (r *Reconciler) writeStatus(ctx context.Context, repo *desired.Repo, plan R
 	if err != nil {
 		return false, fmt.Errorf("write status: %w", err)
 	}
-	r.statuses = next
+	r.statuses, r.written = next, true
 	return committed, nil
 }
 
-func sameStatus(a, b Status) bool {
+// sameStatus compares statuses but for the trace id. Statuses this process
+// wrote compare as they are; ones read back from YAML compare after a round
+// trip, which is slower.
+func (r *Reconciler) sameStatus(a, b Status) bool {
 	a.TraceID, b.TraceID = "", ""
+	if r.written {
+		return reflect.DeepEqual(a, b)
+	}
 	return reflect.DeepEqual(normalize(a), normalize(b))
 }
 

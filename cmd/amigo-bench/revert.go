@@ -57,7 +57,7 @@ func startDaemon(ctx context.Context, src *gitrepo.Repo, rec *reconciler.Reconci
 		Secret:        func() []byte { return []byte(secret) },
 		DesiredBranch: src.Branch,
 		StatusBranch:  src.StatusBranch,
-		OnPush:        func(webhook.PushEvent) { d.trig.Trigger("webhook") },
+		OnPush:        func(ev webhook.PushEvent) { d.trig.TriggerRevision("webhook", ev.After) },
 	}))
 	ctx, d.cancel = context.WithCancel(ctx)
 	var once sync.Once
@@ -67,6 +67,7 @@ func startDaemon(ctx context.Context, src *gitrepo.Repo, rec *reconciler.Reconci
 		_ = rec.Run(ctx, reconciler.LoopOptions{
 			Interval: func() time.Duration { return time.Hour },
 			Triggers: d.trig.C(),
+			MinGap:   500 * time.Millisecond, // as amigo run's --burst-gap
 			OnPass: func(trigger string, _ reconciler.PassResult, err error, took time.Duration) {
 				d.mu.Lock()
 				d.passes = append(d.passes, pass{trigger: trigger, end: time.Now(), took: took, err: err})

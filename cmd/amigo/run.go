@@ -29,7 +29,7 @@ type runFlags struct {
 	simSpeed                   float64
 	once                       bool
 	listen                     string
-	interval, busy             time.Duration
+	interval, busy, burstGap   time.Duration
 	config                     string
 	logLevel, logFormat        string
 	webhookSecretFile          string
@@ -53,6 +53,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "HTTP address for /hooks/gitea, /metrics, /healthz, /readyz (empty: none)")
 	fs.DurationVar(&f.interval, "interval", 30*time.Second, "poll interval")
 	fs.DurationVar(&f.busy, "busy-interval", 5*time.Second, "poll interval while a rollout is moving")
+	fs.DurationVar(&f.burstGap, "burst-gap", 500*time.Millisecond, "least time between passes caused by webhooks or file changes; a burst folds into one pass per gap")
 	fs.StringVar(&f.config, "config", "", "daemon config file (YAML, keys are these flag names); watched and reloaded")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level")
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: json, text or auto (text on a terminal)")
@@ -307,7 +308,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	}
 	d.log.WithFields(logrus.Fields{"repo": d.src.Describe(), "branch": d.src.Branch(), "driver": d.flags.driver}).Info("amigo started")
 	return d.rec.Run(ctx, reconciler.LoopOptions{
-		Interval: d.set.Interval, Busy: d.set.Busy, Triggers: d.triggers.C(), Jobs: d.jobs,
+		Interval: d.set.Interval, Busy: d.set.Busy, Triggers: d.triggers.C(), Jobs: d.jobs, MinGap: d.flags.burstGap,
 		OnPass: func(trigger string, res reconciler.PassResult, err error, took time.Duration) {
 			d.metrics.ObservePass(trigger, res, err, took)
 			d.health.ObservePass(err, time.Now())
@@ -345,7 +346,7 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 		Secret:        d.set.Secret,
 		DesiredBranch: d.src.Branch,
 		StatusBranch:  d.src.StatusBranch,
-		OnPush:        func(webhook.PushEvent) { d.triggers.Trigger("webhook") },
+		OnPush:        func(ev webhook.PushEvent) { d.triggers.TriggerRevision("webhook", ev.After) },
 		OnPullRequest: func(ev webhook.PullRequestEvent) {
 			if d.onPullRequest != nil {
 				d.onPullRequest(ev)
