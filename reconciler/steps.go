@@ -188,20 +188,13 @@ func healthyInstances(f *Fleet) int {
 	return n
 }
 
-func healthyTargets(tg TargetGroup) int {
-	n := 0
-	for _, t := range tg.Targets {
-		if t.State == TargetHealthy {
-			n++
-		}
-	}
-	return n
-}
+func healthyTargets(tg TargetGroup) int   { return countTargets(tg, TargetHealthy) }
+func unhealthyTargets(tg TargetGroup) int { return countTargets(tg, TargetUnhealthy) }
 
-func unhealthyTargets(tg TargetGroup) int {
+func countTargets(tg TargetGroup, state TargetState) int {
 	n := 0
 	for _, t := range tg.Targets {
-		if t.State == TargetUnhealthy {
+		if t.State == state {
 			n++
 		}
 	}
