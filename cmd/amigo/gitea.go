@@ -10,6 +10,10 @@ import (
 	"sync"
 
 	"github.com/sirupsen/logrus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/amigo-gitops/amigo/drivers/gitea"
 	"github.com/amigo-gitops/amigo/reconciler/webhook"
@@ -23,7 +27,10 @@ func setupGitea(_ context.Context, d *daemon) error {
 	if err != nil {
 		return err
 	}
-	link := &giteaLink{url: d.flags.giteaURL, token: d.set.Token}
+	// Every Gitea request is a client span under the pass or plan that made it.
+	traced := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport,
+		otelhttp.WithTracerProvider(d.tp), otelhttp.WithSpanNameFormatter(giteaSpanName))}
+	link := &giteaLink{url: d.flags.giteaURL, token: d.set.Token, http: traced}
 	if _, err := link.client(); err != nil {
 		return err
 	}
@@ -42,7 +49,12 @@ func setupGitea(_ context.Context, d *daemon) error {
 // request plans it again.
 func enqueuePlan(d *daemon, g *giteaReporter, ev webhook.PullRequestEvent) {
 	job := func(ctx context.Context) {
+		ctx, span := d.tracer.Start(ctx, "plan pull request", trace.WithAttributes(
+			attribute.Int64("amigo.pr", ev.Number), attribute.String("amigo.revision", ev.HeadSHA)))
+		defer span.End()
 		if err := g.planPullRequest(ctx, d.rec, ev); err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
 			g.log.WithFields(logrus.Fields{"pr": ev.Number, "head": shortSHA(ev.HeadSHA)}).WithError(err).Warn("pull request plan failed")
 		}
 	}
@@ -51,6 +63,10 @@ func enqueuePlan(d *daemon, g *giteaReporter, ev webhook.PullRequestEvent) {
 	default:
 		g.log.WithField("pr", ev.Number).Warn("plan queue full; pull request not planned")
 	}
+}
+
+func giteaSpanName(_ string, r *http.Request) string {
+	return "gitea " + r.Method + " " + r.URL.Path
 }
 
 // giteaRepoName returns OWNER/NAME from --gitea-repo, else from the path of

@@ -141,6 +141,7 @@ type daemon struct {
 	health   *telemetry.Health
 	metrics  *telemetry.Metrics
 	tracer   trace.Tracer
+	tp       trace.TracerProvider
 	// flush exports the spans still buffered; bounded in time.
 	flush    func(context.Context) error
 	jobs     chan func(context.Context)
@@ -381,7 +382,8 @@ func openAWS(ctx context.Context, d *daemon) (reconciler.Cloud, error) {
 	if err != nil {
 		return reconciler.Cloud{}, err
 	}
-	drv, err := awsdriver.New(ctx, awsdriver.Options{Region: repo.Settings.AWS.Region, Project: repo.Settings.Project})
+	drv, err := awsdriver.New(ctx, awsdriver.Options{Region: repo.Settings.AWS.Region, Project: repo.Settings.Project,
+		Tracer: d.tracer, OnCall: d.metrics.ObserveAPICall})
 	if err != nil {
 		return reconciler.Cloud{}, fmt.Errorf("aws driver: %w", err)
 	}

@@ -18,7 +18,7 @@ func (d *daemon) setupTelemetry(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
-	d.tracer, d.flush = tp.Tracer("amigo"), flush
+	d.tp, d.tracer, d.flush = tp, tp.Tracer("amigo"), flush
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if d.metrics, err = telemetry.NewMetrics(reg); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/amigo-gitops/amigo/reconciler"
 )
@@ -36,6 +37,8 @@ type Options struct {
 	Credentials awssdk.CredentialsProvider
 	// Retry tunes the retryer; zero values keep the defaults.
 	Retry RetryOptions
+	// Tracer, when set, makes every SDK operation a client span.
+	Tracer trace.Tracer
 	// Clock is the reconciler's clock; nil is the wall clock.
 	Clock reconciler.Clock
 }
@@ -96,6 +99,9 @@ func New(ctx context.Context, o Options) (*Driver, error) {
 		return nil, fmt.Errorf("load aws config: no region: set aws.region in amigo.yaml or AWS_REGION")
 	}
 	cfg.APIOptions = append(cfg.APIOptions, o.Budget.middleware(o.OnCall))
+	if o.Tracer != nil {
+		cfg.APIOptions = append(cfg.APIOptions, traceMiddleware(o.Tracer, cfg.Region))
+	}
 	d := &Driver{
 		elb:     elb.NewFromConfig(cfg, func(c *elb.Options) { setEndpoint(&c.BaseEndpoint, o.Endpoints.ELB) }),
 		asg:     autoscaling.NewFromConfig(cfg, func(c *autoscaling.Options) { setEndpoint(&c.BaseEndpoint, o.Endpoints.AutoScaling) }),

@@ -39,6 +39,8 @@ type Metrics struct {
 	info         *prometheus.GaugeVec
 	calls        *prometheus.CounterVec
 	throttles    *prometheus.CounterVec
+	apiCalls     *prometheus.CounterVec
+	apiThrottles *prometheus.CounterVec
 	drift        *prometheus.CounterVec
 	webhooks     *prometheus.CounterVec
 	gitFetch     prometheus.Histogram
@@ -74,6 +76,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		throttles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amigo_cloud_throttles_total", Help: "Cloud API calls refused by throttling.",
 		}, []string{"service", "operation"}),
+		apiCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amigo_aws_api_calls_total", Help: "AWS API requests (retries included) by service, operation and result.",
+		}, []string{"service", "operation", "result"}),
+		apiThrottles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amigo_aws_api_throttles_total", Help: "AWS API requests refused by throttling (then retried).",
+		}, []string{"service", "operation"}),
 		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amigo_drift_corrections_total", Help: "Differences from the recorded state found and corrected.",
 		}, []string{"stack"}),
@@ -87,7 +95,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		stacks: map[string]bool{},
 	}
 	for _, c := range []prometheus.Collector{m.passDuration, m.passes, m.traffic, m.phase, m.info,
-		m.calls, m.throttles, m.drift, m.webhooks, m.gitFetch} {
+		m.calls, m.throttles, m.apiCalls, m.apiThrottles, m.drift, m.webhooks, m.gitFetch} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -206,6 +214,20 @@ func (m *Metrics) CountCloud(c reconciler.Cloud) reconciler.Cloud {
 		m.calls.WithLabelValues(cl.Service, cl.Operation, result).Inc()
 		return err
 	})
+}
+
+// ObserveAPICall counts one request of a cloud SDK, below the driver
+// interface: the AWS driver reports every attempt here, so throttling that
+// its retries absorb still shows.
+func (m *Metrics) ObserveAPICall(service, operation string, err error, throttled bool) {
+	result := ResultOK
+	if err != nil {
+		result = ResultError
+	}
+	m.apiCalls.WithLabelValues(service, operation, result).Inc()
+	if throttled {
+		m.apiThrottles.WithLabelValues(service, operation).Inc()
+	}
 }
 
 // TimeSource returns s with the duration of every Fetch recorded in

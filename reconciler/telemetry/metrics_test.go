@@ -237,3 +237,22 @@ func counterValue(t *testing.T, g prometheus.Gatherer, name string, want map[str
 	}
 	return sum
 }
+
+func TestObserveAPICall(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := telemetry.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ObserveAPICall("elasticloadbalancing", "DescribeRules", nil, false)
+	m.ObserveAPICall("elasticloadbalancing", "DescribeRules", errors.New("Throttling: Rate exceeded"), true)
+	m.ObserveAPICall("elasticloadbalancing", "DescribeRules", nil, false)
+	ok := map[string]string{"service": "elasticloadbalancing", "operation": "DescribeRules", "result": "ok"}
+	if got := counterValue(t, reg, "amigo_aws_api_calls_total", ok); got != 2 {
+		t.Errorf("ok calls: got %v, want 2", got)
+	}
+	th := map[string]string{"service": "elasticloadbalancing", "operation": "DescribeRules"}
+	if got := counterValue(t, reg, "amigo_aws_api_throttles_total", th); got != 1 {
+		t.Errorf("throttles: got %v, want 1", got)
+	}
+}
