@@ -177,9 +177,13 @@ type ListenerRef struct {
 
 // Listener is the observed routing of one stack.
 type Listener struct {
-	Ref     ListenerRef
-	Forward Forward
-	Rules   []Rule // amigo-owned rules only
+	Ref ListenerRef
+	// Conditions are those of Ref.Rule (e.g. path /api/*), empty for the
+	// default action. amigo's own rules for the stack repeat them, so that
+	// on a shared load balancer they only catch the stack's requests.
+	Conditions []Condition
+	Forward    Forward
+	Rules      []Rule // amigo-owned rules only
 }
 
 type Forward struct {

@@ -170,7 +170,7 @@ func (p *stackPlanner) advance(stable, cand *Fleet, k int, startedAt *timeT, rep
 // hold stays at step k, putting back any drift.
 func (p *stackPlanner) hold(stable, cand *Fleet, k int, startedAt *timeT, rep Report) {
 	st := p.st
-	diffs := p.routeTo(p.stepForward(stable, cand, k), rulesFor(st, cand.TargetGroup, k), "drift: put back")
+	diffs := p.routeTo(p.stepForward(stable, cand, k), rulesFor(st, cand.TargetGroup, k, p.obs.Listener.Conditions), "drift: put back")
 	p.drift(diffs)
 	p.fillStep(k, startedAt)
 	switch {
@@ -217,7 +217,7 @@ func (p *stackPlanner) metricsSince(startedAt *timeT) *Measurements {
 
 // setStep routes traffic for step k, which starts now.
 func (p *stackPlanner) setStep(stable, cand *Fleet, k int, at timeT, reason string) {
-	p.routeTo(p.stepForward(stable, cand, k), rulesFor(p.st, cand.TargetGroup, k), reason)
+	p.routeTo(p.stepForward(stable, cand, k), rulesFor(p.st, cand.TargetGroup, k, p.obs.Listener.Conditions), reason)
 	p.fillStep(k, &at)
 	p.status.Phase = Progressing
 	p.status.Message = reason

@@ -168,7 +168,7 @@ func weighted(st desired.Stack, cand int, l Listener, m *Measurements) Observed 
 
 func listener(st desired.Stack, blue, green int, k int) Listener {
 	l := Listener{Ref: ListenerRef{Listener: st.Target.Listener}, Forward: fwd(blue, green, st.Routing.Stickiness)}
-	for i, r := range rulesFor(st, tgGreen, k) {
+	for i, r := range rulesFor(st, tgGreen, k, nil) {
 		r.ARN = fmt.Sprintf("rule-%d", i)
 		l.Rules = append(l.Rules, r)
 	}
@@ -270,6 +270,17 @@ func planCases() []planCase {
 		{"hybrid-internal-rules", func() Input {
 			p := rolloutPrev(hybrid, -1, t0)
 			return one(hybrid, weighted(hybrid, 1, listener(hybrid, 100, 0, -1), nil), &p)
+		}},
+		{"hybrid-shared-alb-rules", func() Input {
+			// The stack routes through a path rule on a shared listener:
+			// amigo's header and IP rules repeat its path condition.
+			st := hybrid
+			st.Target.Rule = "rule-api"
+			p := rolloutPrev(st, -1, t0)
+			l := listener(st, 100, 0, -1)
+			l.Ref.Rule = st.Target.Rule
+			l.Conditions = []Condition{{Field: FieldPathPattern, Values: []string{"/api/*"}}}
+			return one(st, weighted(st, 1, l, nil), &p)
 		}},
 		{"hybrid-pilot-rules", func() Input {
 			at := t0.Add(-24 * time.Hour)

@@ -60,7 +60,10 @@ func forwardFor(st desired.Stack, stableTG, candTG string, w int) Forward {
 // requests to the new fleet's group. Each header, each cookie and the CIDR
 // list of a match is its own rule, because ALB ANDs the conditions of one
 // rule and the handbook means any of them.
-func rulesFor(st desired.Stack, candTG string, k int) []Rule {
+//
+// base are the conditions of the stack's own listener rule (target.rule),
+// added to each of amigo's rules so they stay within that rule's requests.
+func rulesFor(st desired.Stack, candTG string, k int, base []Condition) []Rule {
 	internal, pilot := stepRoutes(st, k)
 	var rules []Rule
 	prio := st.Routing.Priority
@@ -68,7 +71,7 @@ func rulesFor(st desired.Stack, candTG string, k int) []Rule {
 		for _, c := range matchConditions(m) {
 			rules = append(rules, Rule{
 				Priority: prio, Stack: st.ID, Route: route,
-				Conditions: []Condition{c}, TargetGroup: candTG,
+				Conditions: append([]Condition{c}, base...), TargetGroup: candTG,
 			})
 			prio++
 		}

@@ -50,7 +50,7 @@ func (p *stackPlanner) routingIs(cand *Fleet, k int) bool {
 	if w != stepWeight(p.st, k) || (w == 0 && k >= 0 && p.st.Steps[k].Route == desired.RouteWeighted) {
 		return false
 	}
-	want := rulesFor(p.st, cand.TargetGroup, k)
+	want := rulesFor(p.st, cand.TargetGroup, k, p.obs.Listener.Conditions)
 	have := 0
 	for _, r := range p.obs.Listener.Rules {
 		if r.Stack == p.st.ID && r.TargetGroup == cand.TargetGroup {

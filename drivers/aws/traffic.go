@@ -130,6 +130,11 @@ func listenerOf(ref reconciler.ListenerRef, rules []elbtypes.Rule, owned map[str
 		arn := awssdk.ToString(r.RuleArn)
 		if (ref.Rule == "" && awssdk.ToBool(r.IsDefault)) || (ref.Rule != "" && arn == ref.Rule) {
 			l.Forward, found = forwardOf(r.Actions), true
+			if ref.Rule != "" {
+				for _, c := range r.Conditions {
+					l.Conditions = append(l.Conditions, conditionOf(c))
+				}
+			}
 		}
 		if o, ok := owned[arn]; ok {
 			l.Rules = append(l.Rules, o)

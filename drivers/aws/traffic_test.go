@@ -35,6 +35,7 @@ func TestReadListeners(t *testing.T) {
 	withRules := reconciler.ListenerRef{Listener: s.listener, Rules: true}
 	forwardOnly := reconciler.ListenerRef{Listener: s.listener}
 	onRule := reconciler.ListenerRef{Listener: s.listener, Rule: api}
+	apiPath := []reconciler.Condition{{Field: reconciler.FieldPathPattern, Values: []string{"/api/*"}}}
 	tests := []struct {
 		name  string
 		refs  []reconciler.ListenerRef
@@ -46,7 +47,7 @@ func TestReadListeners(t *testing.T) {
 			refs: []reconciler.ListenerRef{withRules, onRule},
 			want: []reconciler.Listener{
 				{Ref: withRules, Forward: defaultFwd, Rules: []reconciler.Rule{rule}},
-				{Ref: onRule, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
+				{Ref: onRule, Conditions: apiPath, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
 			},
 			calls: map[string]int{"DescribeListeners": 0, "DescribeRules": 1, "DescribeTags": 1},
 		},
@@ -61,7 +62,7 @@ func TestReadListeners(t *testing.T) {
 			refs: []reconciler.ListenerRef{forwardOnly, onRule},
 			want: []reconciler.Listener{
 				{Ref: forwardOnly, Forward: defaultFwd, Rules: []reconciler.Rule{rule}},
-				{Ref: onRule, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
+				{Ref: onRule, Conditions: apiPath, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
 			},
 			calls: map[string]int{"DescribeListeners": 0, "DescribeRules": 1, "DescribeTags": 1},
 		},

@@ -36,6 +36,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"refresh", testRefresh},
 		{"forward", testForward},
 		{"rules", testRules},
+		{"rule conditions", testRuleConditions},
 		{"delete fleet", testDeleteFleet},
 		{"metrics", testMetrics},
 		{"unknown resources", testUnknown},

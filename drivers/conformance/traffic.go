@@ -156,3 +156,26 @@ func testUnknown(t *testing.T, h Harness) {
 		})
 	}
 }
+
+// testRuleConditions: a stack routed by a listener rule (target.rule) reads
+// that rule's conditions back, so amigo's own rules can repeat them.
+func testRuleConditions(t *testing.T, h Harness) {
+	target := h.Seed(t, stack)
+	green := target.TargetGroups[1]
+	path := reconciler.Condition{Field: reconciler.FieldPathPattern, Values: []string{"/api/*"}}
+	base := rule(40, desired.RouteWeighted, green, path)
+	arn, err := h.Cloud().Traffic.CreateRule(call(t), target.Listener, base)
+	if err != nil {
+		t.Fatalf("create rule: %v", err)
+	}
+	l := readListener(t, h, reconciler.ListenerRef{Listener: target.Listener, Rule: arn})
+	if diff := cmp.Diff([]reconciler.Condition{path}, l.Conditions, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("conditions of the stack's rule (-want +got):\n%s", diff)
+	}
+	if w := l.Forward.Weight(green); w == 0 {
+		t.Errorf("forward of the stack's rule: green weight 0, want the rule's forward (%s)", l.Forward)
+	}
+	if l := readListener(t, h, reconciler.ListenerRef{Listener: target.Listener}); len(l.Conditions) != 0 {
+		t.Errorf("default action read with conditions %v, want none", l.Conditions)
+	}
+}

@@ -53,7 +53,11 @@ func (c *Cloud) ReadListeners(ctx context.Context, refs []reconciler.ListenerRef
 			if err != nil {
 				return err
 			}
-			out = append(out, reconciler.Listener{Ref: ref, Forward: fw.view(), Rules: s.amigoRules(ref.Listener)})
+			l := reconciler.Listener{Ref: ref, Forward: fw.view(), Rules: s.amigoRules(ref.Listener)}
+			if ref.Rule != "" {
+				l.Conditions = cloneConditions(s.Rules[ref.Rule].Conditions)
+			}
+			out = append(out, l)
 		}
 		return nil
 	})
