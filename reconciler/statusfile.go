@@ -117,7 +117,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, repo *desired.Repo, plan R
 		r.statuses = next
 		return false, nil
 	}
-	sortStatuses(ordered, repo.Settings)
+	SortStatuses(ordered, repo.Settings)
 	files, err := StatusFiles(ordered)
 	if err != nil {
 		return false, err
@@ -161,7 +161,9 @@ func normalize(s Status) Status {
 	return out
 }
 
-func sortStatuses(list []Status, set desired.Settings) {
+// SortStatuses orders statuses by promotion order, then role order, as
+// amigo.yaml lists them.
+func SortStatuses(list []Status, set desired.Settings) {
 	rank := func(s Status) (int, int, string) {
 		id, _ := desired.ParseStackID(s.Stack)
 		return indexOf(set.Environments, id.Env), indexOf(set.Roles, id.Role), s.Stack

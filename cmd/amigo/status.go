@@ -42,7 +42,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	list := sortedStatuses(byID, files)
+	list := sortedStatuses(ctx, src, byID)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -60,30 +60,19 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// sortedStatuses orders statuses as STATUS.md does: by promotion order
-// when the repository's settings are known, else by name.
-func sortedStatuses(byID map[desired.StackID]reconciler.Status, _ map[string][]byte) []reconciler.Status {
+// sortedStatuses orders statuses as STATUS.md does: by the promotion and
+// role order of the desired branch's amigo.yaml (its defaults when it
+// cannot be read).
+func sortedStatuses(ctx context.Context, src reconciler.Source, byID map[desired.StackID]reconciler.Status) []reconciler.Status {
 	list := make([]reconciler.Status, 0, len(byID))
 	for _, s := range byID {
 		list = append(list, s)
 	}
-	envRank := map[string]int{}
-	for i, e := range []string{"dev", "stg", "prd"} {
-		envRank[e] = i + 1
+	set := desired.Settings{Environments: desired.DefaultEnvironments(), Roles: desired.DefaultRoles()}
+	if repo, err := loadHead(ctx, src); err == nil {
+		set = repo.Settings
 	}
-	less := func(a, b reconciler.Status) bool {
-		ia, _ := desired.ParseStackID(a.Stack)
-		ib, _ := desired.ParseStackID(b.Stack)
-		if envRank[ia.Env] != envRank[ib.Env] {
-			return envRank[ia.Env] < envRank[ib.Env]
-		}
-		return a.Stack < b.Stack
-	}
-	for i := 1; i < len(list); i++ {
-		for j := i; j > 0 && less(list[j], list[j-1]); j-- {
-			list[j], list[j-1] = list[j-1], list[j]
-		}
-	}
+	reconciler.SortStatuses(list, set)
 	return list
 }
 
