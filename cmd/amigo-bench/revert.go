@@ -57,7 +57,7 @@ func startDaemon(ctx context.Context, src *gitrepo.Repo, rec *reconciler.Reconci
 		Secret:        func() []byte { return []byte(secret) },
 		DesiredBranch: src.Branch,
 		StatusBranch:  src.StatusBranch,
-		OnPush:        func(ev webhook.PushEvent) { d.trig.TriggerRevision("webhook", ev.After) },
+		OnPush:        func(webhook.PushEvent) { d.trig.Trigger("webhook") },
 	}))
 	ctx, d.cancel = context.WithCancel(ctx)
 	var once sync.Once

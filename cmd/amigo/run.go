@@ -347,7 +347,7 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 		Secret:        d.set.Secret,
 		DesiredBranch: d.src.Branch,
 		StatusBranch:  d.src.StatusBranch,
-		OnPush:        func(ev webhook.PushEvent) { d.triggers.TriggerRevision("webhook", ev.After) },
+		OnPush:        func(webhook.PushEvent) { d.triggers.Trigger("webhook") },
 		OnPullRequest: func(ev webhook.PullRequestEvent) {
 			if d.onPullRequest != nil {
 				d.onPullRequest(ev)

@@ -63,33 +63,3 @@ func TestCoalescerNothingPending(t *testing.T) {
 	default:
 	}
 }
-
-func TestTriggerRevision(t *testing.T) {
-	tests := []struct {
-		name string
-		revs []string
-		want int // triggers that get through, consumed after each call
-	}{
-		{"same revision delivered many times", []string{"a", "a", "a", "a"}, 1},
-		{"new revisions each trigger", []string{"a", "b", "c"}, 3},
-		{"back to an earlier revision triggers", []string{"a", "b", "a"}, 3},
-		{"unknown revision always triggers", []string{"", "", ""}, 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := NewCoalescer()
-			got := 0
-			for _, rev := range tt.revs {
-				c.TriggerRevision("webhook", rev)
-				select {
-				case <-c.C():
-					got++
-				default:
-				}
-			}
-			if got != tt.want {
-				t.Errorf("got %d triggers, want %d", got, tt.want)
-			}
-		})
-	}
-}
