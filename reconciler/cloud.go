@@ -182,8 +182,11 @@ type Listener struct {
 	// default action. amigo's own rules for the stack repeat them, so that
 	// on a shared load balancer they only catch the stack's requests.
 	Conditions []Condition
-	Forward    Forward
-	Rules      []Rule // amigo-owned rules only
+	// Priority is that of Ref.Rule, 0 for the default action. amigo's
+	// rules must come before it (lower numbers) or they never match.
+	Priority int
+	Forward  Forward
+	Rules    []Rule // amigo-owned rules only
 }
 
 type Forward struct {

@@ -85,7 +85,7 @@ func (p *stackPlanner) rollout(stable, cand *Fleet) {
 		return
 	}
 	started := cand != nil || (p.prev.New != nil && p.prev.New.Version == st.Version)
-	if !started && !p.gateOpen() {
+	if !started && (!p.gateOpen() || !p.rulesFit()) {
 		p.drift(p.routeTo(forwardFor(st, stable.TargetGroup, candTG, 0), nil, "drift: put back"))
 		return
 	}

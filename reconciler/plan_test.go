@@ -280,7 +280,17 @@ func planCases() []planCase {
 			l := listener(st, 100, 0, -1)
 			l.Ref.Rule = st.Target.Rule
 			l.Conditions = []Condition{{Field: FieldPathPattern, Values: []string{"/api/*"}}}
+			l.Priority = 100
 			return one(st, weighted(st, 1, l, nil), &p)
+		}},
+		{"hybrid-shared-alb-priority-blocked", func() Input {
+			// amigo's rules would land behind the stack's path rule, where
+			// they never match: the rollout does not start.
+			st := hybrid
+			st.Target.Rule = "rule-api"
+			o := steadyV15(st, image("v1.6", ImageAvailable))
+			o.Listener.Ref.Rule, o.Listener.Priority = st.Target.Rule, 2
+			return one(st, o, &healthyV15)
 		}},
 		{"hybrid-pilot-rules", func() Input {
 			at := t0.Add(-24 * time.Hour)

@@ -109,6 +109,29 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
+// rulesFit checks, for a stack routed by its own listener rule, that the
+// rules amigo would add come before that rule: ALB evaluates rules by
+// priority, and a header rule behind the stack's path rule never matches.
+func (p *stackPlanner) rulesFit() bool {
+	base := p.obs.Listener.Priority
+	if p.st.Target.Rule == "" || base == 0 {
+		return true
+	}
+	last := 0
+	for k := range p.st.Steps {
+		for _, r := range rulesFor(p.st, "", k, nil) {
+			last = max(last, r.Priority)
+		}
+	}
+	if last == 0 || last < base {
+		return true
+	}
+	p.status.Phase = Blocked
+	p.status.Message = fmt.Sprintf("routing.priority: amigo's rules would take priorities %d..%d, "+
+		"which do not all come before the stack's rule at priority %d: give that rule a priority above %d", p.st.Routing.Priority, last, base, last)
+	return false
+}
+
 // imageReady checks the desired version's image; a building image waits,
 // a failed or missing one blocks.
 func (p *stackPlanner) imageReady() bool {

@@ -131,6 +131,7 @@ func listenerOf(ref reconciler.ListenerRef, rules []elbtypes.Rule, owned map[str
 		if (ref.Rule == "" && awssdk.ToBool(r.IsDefault)) || (ref.Rule != "" && arn == ref.Rule) {
 			l.Forward, found = forwardOf(r.Actions), true
 			if ref.Rule != "" {
+				l.Priority, _ = strconv.Atoi(awssdk.ToString(r.Priority))
 				for _, c := range r.Conditions {
 					l.Conditions = append(l.Conditions, conditionOf(c))
 				}

@@ -47,7 +47,7 @@ func TestReadListeners(t *testing.T) {
 			refs: []reconciler.ListenerRef{withRules, onRule},
 			want: []reconciler.Listener{
 				{Ref: withRules, Forward: defaultFwd, Rules: []reconciler.Rule{rule}},
-				{Ref: onRule, Conditions: apiPath, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
+				{Ref: onRule, Conditions: apiPath, Priority: 10, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
 			},
 			calls: map[string]int{"DescribeListeners": 0, "DescribeRules": 1, "DescribeTags": 1},
 		},
@@ -62,7 +62,7 @@ func TestReadListeners(t *testing.T) {
 			refs: []reconciler.ListenerRef{forwardOnly, onRule},
 			want: []reconciler.Listener{
 				{Ref: forwardOnly, Forward: defaultFwd, Rules: []reconciler.Rule{rule}},
-				{Ref: onRule, Conditions: apiPath, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
+				{Ref: onRule, Conditions: apiPath, Priority: 10, Forward: apiFwd, Rules: []reconciler.Rule{rule}},
 			},
 			calls: map[string]int{"DescribeListeners": 0, "DescribeRules": 1, "DescribeTags": 1},
 		},

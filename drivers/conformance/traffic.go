@@ -172,6 +172,9 @@ func testRuleConditions(t *testing.T, h Harness) {
 	if diff := cmp.Diff([]reconciler.Condition{path}, l.Conditions, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("conditions of the stack's rule (-want +got):\n%s", diff)
 	}
+	if l.Priority != 40 {
+		t.Errorf("priority of the stack's rule: got %d, want 40", l.Priority)
+	}
 	if w := l.Forward.Weight(green); w == 0 {
 		t.Errorf("forward of the stack's rule: green weight 0, want the rule's forward (%s)", l.Forward)
 	}

@@ -56,6 +56,7 @@ func (c *Cloud) ReadListeners(ctx context.Context, refs []reconciler.ListenerRef
 			l := reconciler.Listener{Ref: ref, Forward: fw.view(), Rules: s.amigoRules(ref.Listener)}
 			if ref.Rule != "" {
 				l.Conditions = cloneConditions(s.Rules[ref.Rule].Conditions)
+				l.Priority = s.Rules[ref.Rule].Priority
 			}
 			out = append(out, l)
 		}
