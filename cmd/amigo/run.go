@@ -144,6 +144,7 @@ type daemon struct {
 	tp       trace.TracerProvider
 	// flush exports the spans still buffered; bounded in time.
 	flush    func(context.Context) error
+	page     *page
 	jobs     chan func(context.Context)
 	reporter reconciler.Reporter
 	// onPullRequest is set when Gitea is configured: it plans a PR's head.
@@ -152,7 +153,8 @@ type daemon struct {
 
 func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, error) {
 	d := &daemon{flags: f, log: log, set: &settings{}, triggers: webhook.NewCoalescer(),
-		health: telemetry.NewHealth(5*time.Minute, time.Now), jobs: make(chan func(context.Context), 16)}
+		health: telemetry.NewHealth(5*time.Minute, time.Now), jobs: make(chan func(context.Context), 16),
+		page: &page{traceURL: f.traceURL}}
 	if err := d.loadSettings(); err != nil {
 		return nil, err
 	}
@@ -313,6 +315,7 @@ func (d *daemon) serve(ctx context.Context) error {
 		OnPass: func(trigger string, res reconciler.PassResult, err error, took time.Duration) {
 			d.metrics.ObservePass(trigger, res, err, took)
 			d.health.ObservePass(err, time.Now())
+			d.page.observe(trigger, res, err)
 		},
 	})
 }
@@ -356,6 +359,7 @@ func (d *daemon) httpServer() (*http.Server, net.Listener, error) {
 		Log:      logrus.NewEntry(d.log),
 		OnResult: d.metrics.WebhookResult,
 	}))
+	mux.Handle("/", d.page)
 	mux.Handle("/metrics", d.metrics.Handler())
 	mux.Handle("/healthz", d.health.Healthz())
 	mux.Handle("/readyz", d.health.Readyz())
