@@ -97,6 +97,11 @@ func TestScriptedRollout(t *testing.T) {
 			t.Fatalf("run --once: exit %d: %s", code, errs)
 		}
 	}
+	// Flags after the directory, as people type them.
+	out, errs, code := amigo(t, "plan", repo, "--sim-state", state)
+	if code != 2 || !strings.Contains(out, "+ refresh fleet amigo-dev-web-v1-5 to v1.6") {
+		t.Fatalf("plan before the first pass: exit %d, want 2 with the refresh; out %s err %s", code, out, errs)
+	}
 	once()
 	if got := devWebStatus(t, repo); got.Phase != "Progressing" {
 		t.Fatalf("after the first pass dev/web is %s, want Progressing", got.Phase)
@@ -111,7 +116,7 @@ func TestScriptedRollout(t *testing.T) {
 	if st.Phase != "Healthy" || st.Stable == nil || st.Stable.Version != "v1.6" {
 		t.Fatalf("dev/web: phase %s stable %+v, want Healthy on v1.6", st.Phase, st.Stable)
 	}
-	out, errs, code := amigo(t, "sim", "show", "--sim-state", state, "--json")
+	out, errs, code = amigo(t, "sim", "show", "--sim-state", state, "--json")
 	if code != 0 {
 		t.Fatalf("sim show: %s", errs)
 	}
@@ -138,6 +143,9 @@ func TestScriptedRollout(t *testing.T) {
 	}
 	if got := statusHead(t, repo); got != head {
 		t.Errorf("idle pass committed status %s (was %s), want no commit", got, head)
+	}
+	if out, errs, code := amigo(t, "plan", "--sim-state", state, repo); code != 0 {
+		t.Errorf("plan at rest: exit %d, want 0; out %s err %s", code, out, errs)
 	}
 }
 

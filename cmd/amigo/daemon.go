@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,6 +29,25 @@ func (s *settings) Interval() time.Duration { s.mu.RLock(); defer s.mu.RUnlock()
 func (s *settings) Busy() time.Duration     { s.mu.RLock(); defer s.mu.RUnlock(); return s.busy }
 func (s *settings) Secret() []byte          { s.mu.RLock(); defer s.mu.RUnlock(); return s.webhookSecret }
 func (s *settings) Token() string           { s.mu.RLock(); defer s.mu.RUnlock(); return s.token }
+
+// parseInterspersed parses flags that may come after positional
+// arguments (`amigo plan DIR --sim-state F`), which flag.Parse alone
+// stops at. The positional arguments are left in fs.Args().
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
 
 // readConfigFile reads a daemon config file: YAML whose keys are the long
 // flag names of `amigo run` (e.g. `interval: 30s`, `log-level: debug`).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/amigo-gitops/amigo/desired"
 	"github.com/amigo-gitops/amigo/reconciler"
 )
 
@@ -29,7 +30,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	res, _, err := d.rec.DryRun(ctx)
+	res, repo, err := d.rec.DryRun(ctx)
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	} else {
-		printPlan(stdout, res)
+		printPlan(stdout, res, repo)
 	}
 	if changes(res) > 0 {
 		return &exitError{code: 2}
@@ -57,15 +58,15 @@ func changes(res reconciler.Result) int {
 }
 
 // PrintPlan renders a plan for people.
-func printPlan(w io.Writer, res reconciler.Result) {
+func printPlan(w io.Writer, res reconciler.Result, repo *desired.Repo) {
 	for _, sp := range res.Stacks {
 		s := sp.Status
 		from, to := "-", "-"
 		if s.Stable != nil {
 			from = s.Stable.Version
 		}
-		if s.New != nil {
-			to = s.New.Version
+		if st, ok := repo.Stack(sp.Stack); ok {
+			to = st.Version
 		}
 		fmt.Fprintf(w, "%s  %s -> %s  %s  %s\n", sp.Stack, from, to, s.Strategy, s.Phase)
 		if s.Gate != "" {
@@ -74,7 +75,7 @@ func printPlan(w io.Writer, res reconciler.Result) {
 		for _, a := range sp.Actions {
 			fmt.Fprintf(w, "    + %s\n", a)
 		}
-		if s.Message != "" {
+		if s.Message != "" && s.Message != "promotion gate: "+s.Gate {
 			fmt.Fprintf(w, "    %s\n", s.Message)
 		}
 	}

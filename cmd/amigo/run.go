@@ -75,7 +75,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, *fl
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		return nil, nil, &exitError{code: 2}
 	}
 	if f.config != "" {
