@@ -122,6 +122,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	d.args = args
 	defer d.close()
 	if f.once {
 		return d.once(ctx, stdout)
@@ -132,6 +133,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // daemon is `amigo run` wired up.
 type daemon struct {
 	flags    *runFlags
+	args     []string // the command line, re-read with the config file on reload
 	log      *logrus.Logger
 	set      *settings
 	src      *gitrepo.Repo
@@ -155,7 +157,7 @@ func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, e
 	d := &daemon{flags: f, log: log, set: &settings{}, triggers: webhook.NewCoalescer(),
 		health: telemetry.NewHealth(5*time.Minute, time.Now), jobs: make(chan func(context.Context), 16),
 		page: &page{traceURL: f.traceURL}}
-	if err := d.loadSettings(); err != nil {
+	if err := d.loadSettings(f); err != nil {
 		return nil, err
 	}
 	if err := d.setupTelemetry(ctx); err != nil {
@@ -181,9 +183,9 @@ func newDaemon(ctx context.Context, f *runFlags, log *logrus.Logger) (*daemon, e
 	return d, nil
 }
 
-// loadSettings (re)reads what may change at run time.
-func (d *daemon) loadSettings() error {
-	f := d.flags
+// loadSettings (re)reads what may change at run time from f into d.set,
+// the only place the running daemon reads them from.
+func (d *daemon) loadSettings(f *runFlags) error {
 	secret, err := secretFrom(f.webhookSecretFile, "AMIGO_WEBHOOK_SECRET")
 	if err != nil {
 		return err
@@ -321,22 +323,17 @@ func (d *daemon) serve(ctx context.Context) error {
 }
 
 // reload re-reads the config file; a bad file keeps the running settings.
+// Flags given on the command line still win over the file.
 func (d *daemon) reload() {
 	f := *d.flags
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	nf := &runFlags{}
-	nf.register(fs)
-	if err := applyConfigFile(fs, f.config); err != nil {
+	nf, _, err := parseRunFlags("run", d.args, io.Discard)
+	if err != nil {
 		d.log.WithError(err).Error("config reload rejected; keeping the running settings")
 		return
 	}
 	f.interval, f.busy, f.logLevel = nf.interval, nf.busy, nf.logLevel
 	f.webhookSecretFile, f.tokenFile = nf.webhookSecretFile, nf.tokenFile
-	old := d.flags
-	d.flags = &f
-	if err := d.loadSettings(); err != nil {
-		d.flags = old
+	if err := d.loadSettings(&f); err != nil {
 		d.log.WithError(err).Error("config reload rejected; keeping the running settings")
 		return
 	}
