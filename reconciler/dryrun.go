@@ -13,15 +13,7 @@ func (r *Reconciler) DryRun(ctx context.Context) (Result, *desired.Repo, error) 
 	if err != nil {
 		return Result{}, nil, err
 	}
-	prev, err := r.previous(ctx)
-	if err != nil {
-		return Result{}, repo, err
-	}
-	obs, err := r.observePass(ctx, repo, prev, true) // a plan shown to people reads everything
-	if err != nil {
-		return Result{}, repo, err
-	}
-	return r.plan(ctx, repo, obs, prev), repo, nil
+	return r.planOnly(ctx, repo)
 }
 
 // PlanFiles plans the config in files (a pull request's head, say) against
@@ -32,16 +24,14 @@ func (r *Reconciler) PlanFiles(ctx context.Context, files map[string][]byte, rev
 	if err != nil {
 		return Result{}, nil, err
 	}
+	return r.planOnly(ctx, repo)
+}
+
+func (r *Reconciler) planOnly(ctx context.Context, repo *desired.Repo) (Result, *desired.Repo, error) {
 	prev, err := r.previous(ctx)
 	if err != nil {
 		return Result{}, repo, err
 	}
-	saved := [3]string{r.project, r.appLayer, r.region}
-	r.project, r.region = repo.Settings.Project, repo.Settings.AWS.Region
-	if n := len(repo.Settings.Images.Layers); n > 0 {
-		r.appLayer = repo.Settings.Images.Layers[n-1]
-	}
-	defer func() { r.project, r.appLayer, r.region = saved[0], saved[1], saved[2] }()
 	obs, err := r.observePass(ctx, repo, prev, true) // a plan shown to people reads everything
 	if err != nil {
 		return Result{}, repo, err

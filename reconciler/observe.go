@@ -45,7 +45,7 @@ func (r *Reconciler) observe(ctx context.Context, repo *desired.Repo, prev map[d
 	for i, st := range repo.Stacks {
 		obs := Observed{Fleets: byStack[st.ID], Listener: ownRules(listeners[i], st.ID)}
 		if !quiet(st, obs, prev[st.ID]) {
-			if err := r.observeMoving(ctx, st, &obs, prev[st.ID], now); err != nil {
+			if err := r.observeMoving(ctx, repo.Settings, st, &obs, prev[st.ID], now); err != nil {
 				return nil, fmt.Errorf("observe %s: %w", st.ID, err)
 			}
 		}
@@ -70,27 +70,40 @@ func ownRules(l Listener, id desired.StackID) Listener {
 // version it still wants, routed by its listener's default action: such a
 // stack owns no listener rule, so its pass need not read them.
 func atRest(st desired.Stack, prev Status) bool {
-	return prev.Phase == Healthy && prev.New == nil && prev.Stable != nil &&
-		prev.Stable.Version == st.Version && st.Target.Rule == ""
+	return settled(st, prev) && st.Target.Rule == ""
 }
 
-// quiet reports whether a stack is at rest as status last recorded it.
+// quiet reports whether a stack is at rest as status last recorded it and
+// the cloud, read this pass, agrees: one fleet, the recorded one, no rules.
 func quiet(st desired.Stack, obs Observed, prev Status) bool {
-	if prev.Phase != Healthy || prev.New != nil || prev.Stable == nil || len(obs.Fleets) != 1 {
+	if !settled(st, prev) || len(obs.Fleets) != 1 {
 		return false
 	}
 	f := obs.Fleets[0]
-	return f.Version == st.Version && prev.Stable.Version == st.Version &&
-		prev.Stable.Fleet == f.Name && len(obs.Listener.Rules) == 0
+	return f.Version == st.Version && prev.Stable.Fleet == f.Name && len(obs.Listener.Rules) == 0
+}
+
+// settled reports whether status last recorded the stack Healthy on its
+// desired version with nothing in flight.
+func settled(st desired.Stack, prev Status) bool {
+	return prev.Phase == Healthy && prev.New == nil && prev.Stable != nil && prev.Stable.Version == st.Version
+}
+
+// imageQuery names the application image of a stack's desired version.
+func imageQuery(set desired.Settings, st desired.Stack) ImageQuery {
+	q := ImageQuery{Project: set.Project, Role: st.ID.Role, Layer: "app", Version: st.Version, Region: set.AWS.Region}
+	if n := len(set.Images.Layers); n > 0 {
+		q.Layer = set.Images.Layers[n-1]
+	}
+	return q
 }
 
 // observeMoving reads what a stack in motion needs: its image, the health
 // of its target groups and the metrics of the step it is in.
-func (r *Reconciler) observeMoving(ctx context.Context, st desired.Stack, obs *Observed, prev Status, now timeT) error {
+func (r *Reconciler) observeMoving(ctx context.Context, set desired.Settings, st desired.Stack, obs *Observed, prev Status, now timeT) error {
 	c := r.cloud
 	img, err := callRetry(ctx, r, "ResolveImage", func(ctx context.Context) (Image, error) {
-		return c.Images.ResolveImage(ctx, ImageQuery{Project: r.project, Role: st.ID.Role,
-			Layer: r.appLayer, Version: st.Version, Region: r.region})
+		return c.Images.ResolveImage(ctx, imageQuery(set, st))
 	})
 	if err != nil {
 		return fmt.Errorf("resolve image %s: %w", st.Version, err)

@@ -56,8 +56,6 @@ type Reconciler struct {
 	retries  int
 	backoff  time.Duration
 
-	project, appLayer, region string
-
 	rev      string
 	repo     *desired.Repo
 	statuses map[desired.StackID]Status
@@ -209,12 +207,6 @@ func (r *Reconciler) load(ctx context.Context) (*desired.Repo, error) {
 		}
 	}
 	r.rev, r.repo = rev, repo
-	a := repo.Settings
-	r.project, r.region = a.Project, a.AWS.Region
-	r.appLayer = "app"
-	if n := len(a.Images.Layers); n > 0 {
-		r.appLayer = a.Images.Layers[n-1]
-	}
 	return repo, nil
 }
 

@@ -2,7 +2,8 @@ package reconciler
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/amigo-gitops/amigo/desired"
 )
@@ -87,10 +88,10 @@ func rulesFor(st desired.Stack, candTG string, k int, base []Condition) []Rule {
 
 func matchConditions(m desired.Match) []Condition {
 	var out []Condition
-	for _, h := range sortedKeys(m.Headers) {
+	for _, h := range slices.Sorted(maps.Keys(m.Headers)) {
 		out = append(out, Condition{Field: FieldHTTPHeader, Header: h, Values: []string{m.Headers[h]}})
 	}
-	for _, c := range sortedKeys(m.Cookies) {
+	for _, c := range slices.Sorted(maps.Keys(m.Cookies)) {
 		out = append(out, Condition{Field: FieldHTTPHeader, Header: "Cookie",
 			Values: []string{fmt.Sprintf("*%s=%s*", c, m.Cookies[c])}})
 	}
@@ -98,15 +99,6 @@ func matchConditions(m desired.Match) []Condition {
 		out = append(out, Condition{Field: FieldSourceIP, Values: append([]string(nil), m.SourceCIDRs...)})
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // routeTo makes the listener forward as want and carry exactly the rules

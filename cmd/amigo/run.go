@@ -206,26 +206,28 @@ func (d *daemon) loadSettings(f *runFlags) error {
 	return nil
 }
 
+// openCloud builds the driver from the desired branch's head: the sim is
+// seeded from its stacks, AWS takes its Region and project.
 func (d *daemon) openCloud(ctx context.Context) (reconciler.Cloud, error) {
-	switch d.flags.driver {
-	case "sim":
-		return d.openSim(ctx)
-	case "aws":
-		return openAWS(ctx, d)
-	}
-	return reconciler.Cloud{}, fmt.Errorf("unknown driver %q (want sim or aws)", d.flags.driver)
-}
-
-// openSim opens the simulated cloud and seeds it from the desired branch,
-// so that every stack's load balancer, target groups and images exist.
-func (d *daemon) openSim(ctx context.Context) (reconciler.Cloud, error) {
-	c, err := sim.Open(d.flags.simState, sim.Options{Speed: d.flags.simSpeed})
-	if err != nil {
-		return reconciler.Cloud{}, fmt.Errorf("open simulated cloud: %w", err)
+	if d.flags.driver != "sim" && d.flags.driver != "aws" {
+		return reconciler.Cloud{}, fmt.Errorf("unknown driver %q (want sim or aws)", d.flags.driver)
 	}
 	repo, err := loadHead(ctx, d.src)
 	if err != nil {
 		return reconciler.Cloud{}, err
+	}
+	if d.flags.driver == "aws" {
+		return openAWS(ctx, d, repo)
+	}
+	return d.openSim(repo)
+}
+
+// openSim opens the simulated cloud and seeds it from the desired branch,
+// so that every stack's load balancer, target groups and images exist.
+func (d *daemon) openSim(repo *desired.Repo) (reconciler.Cloud, error) {
+	c, err := sim.Open(d.flags.simState, sim.Options{Speed: d.flags.simSpeed})
+	if err != nil {
+		return reconciler.Cloud{}, fmt.Errorf("open simulated cloud: %w", err)
 	}
 	if err := c.Seed(repo.Settings, repo.Stacks); err != nil {
 		return reconciler.Cloud{}, fmt.Errorf("seed simulated cloud: %w", err)
@@ -376,13 +378,9 @@ func newLogger(w io.Writer, level, format string) *logrus.Logger {
 	return telemetry.NewLogger(w, level, json)
 }
 
-// openAWS builds the AWS driver for the Region and project of the desired
-// branch's amigo.yaml; credentials come from the SDK's default chain.
-func openAWS(ctx context.Context, d *daemon) (reconciler.Cloud, error) {
-	repo, err := loadHead(ctx, d.src)
-	if err != nil {
-		return reconciler.Cloud{}, err
-	}
+// openAWS builds the AWS driver for the Region and project of amigo.yaml;
+// credentials come from the SDK's default chain.
+func openAWS(ctx context.Context, d *daemon, repo *desired.Repo) (reconciler.Cloud, error) {
 	drv, err := awsdriver.New(ctx, awsdriver.Options{Region: repo.Settings.AWS.Region, Project: repo.Settings.Project,
 		Tracer: d.tracer, OnCall: d.metrics.ObserveAPICall})
 	if err != nil {

@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"sort"
 	"sync"
 	"time"
 
@@ -70,13 +69,4 @@ func (c *cache) setImage(q reconciler.ImageQuery, img reconciler.Image) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.images[q] = img
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -186,7 +188,7 @@ func launchTemplateSpec(idOrName string) *asgtypes.LaunchTemplateSpecification {
 
 func groupTags(name string, m map[string]string) []asgtypes.Tag {
 	var out []asgtypes.Tag
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, asgtypes.Tag{Key: awssdk.String(k), Value: awssdk.String(m[k]), ResourceId: awssdk.String(name),
 			ResourceType: awssdk.String("auto-scaling-group"), PropagateAtLaunch: awssdk.Bool(true)})
 	}

@@ -3,6 +3,8 @@ package aws
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +83,7 @@ func (d *Driver) metricData(ctx context.Context, from, to time.Time, qs []metric
 	in := &cloudwatch.GetMetricDataInput{StartTime: awssdk.Time(from), EndTime: awssdk.Time(to), ScanBy: cwtypes.ScanByTimestampDescending}
 	for _, q := range qs {
 		var dims []cwtypes.Dimension
-		for _, k := range sortedKeys(q.dims) {
+		for _, k := range slices.Sorted(maps.Keys(q.dims)) {
 			dims = append(dims, cwtypes.Dimension{Name: awssdk.String(k), Value: awssdk.String(q.dims[k])})
 		}
 		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/amigo-gitops/amigo/desired"
@@ -86,7 +88,7 @@ func (s *state) faultFor(f *fleet) *Fault {
 // newest is the stack's most recently created fleet.
 func (s *state) newest(stack desired.StackID) *fleet {
 	var out *fleet
-	for _, name := range sortedKeys(s.Fleets) {
+	for _, name := range slices.Sorted(maps.Keys(s.Fleets)) {
 		f := s.Fleets[name]
 		if f.Stack == stack && (out == nil || !f.CreatedAt.Before(out.CreatedAt)) {
 			out = f

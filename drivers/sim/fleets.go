@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +29,7 @@ func FleetName(stack desired.StackID, version string) string {
 func (c *Cloud) ListFleets(ctx context.Context) ([]reconciler.Fleet, error) {
 	var out []reconciler.Fleet
 	err := c.api(ctx, "ListFleets", false, func(s *state, now time.Time) error {
-		for _, name := range sortedKeys(s.Fleets) {
+		for _, name := range slices.Sorted(maps.Keys(s.Fleets)) {
 			out = append(out, s.fleetView(s.Fleets[name], now))
 		}
 		return nil

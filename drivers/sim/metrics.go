@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/amigo-gitops/amigo/reconciler"
@@ -60,11 +62,11 @@ func (s *state) hasHealthy(tg *targetGroup, now time.Time) bool {
 // rules gets a small fixed share.
 func (s *state) share(tg string) float64 {
 	total := 0.0
-	for _, arn := range sortedKeys(s.Listeners) {
+	for _, arn := range slices.Sorted(maps.Keys(s.Listeners)) {
 		total += s.Listeners[arn].Forward.share(tg)
 	}
 	ruled := false
-	for _, arn := range sortedKeys(s.Rules) {
+	for _, arn := range slices.Sorted(maps.Keys(s.Rules)) {
 		r := s.Rules[arn]
 		if !r.amigo() {
 			total += r.Forward.share(tg)
@@ -96,7 +98,7 @@ func (fw forward) share(tg string) float64 {
 // serving the target group.
 func (s *state) tgFault(tg string) (float64, time.Duration) {
 	rate, lat := 0.0, time.Duration(0)
-	for _, name := range sortedKeys(s.Fleets) {
+	for _, name := range slices.Sorted(maps.Keys(s.Fleets)) {
 		f := s.Fleets[name]
 		if f.TargetGroup != tg {
 			continue

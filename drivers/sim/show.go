@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -100,17 +102,17 @@ func (s *state) snapshot(now time.Time) Snapshot {
 		Now: now, Speed: s.Speed, Throttle: s.Throttle,
 		Faults: append([]Fault(nil), s.Faults...), Calls: s.Calls.clone(),
 	}
-	for _, arn := range sortedKeys(s.Listeners) {
+	for _, arn := range slices.Sorted(maps.Keys(s.Listeners)) {
 		out.Listeners = append(out.Listeners, s.listenerSnapshot(s.Listeners[arn]))
 	}
-	for _, name := range sortedKeys(s.Fleets) {
+	for _, name := range slices.Sorted(maps.Keys(s.Fleets)) {
 		out.Fleets = append(out.Fleets, s.fleetSnapshot(s.Fleets[name], now))
 	}
-	for _, arn := range sortedKeys(s.TargetGroups) {
+	for _, arn := range slices.Sorted(maps.Keys(s.TargetGroups)) {
 		v := s.targetGroupView(s.TargetGroups[arn], now)
 		out.TargetGroups = append(out.TargetGroups, TargetGroupView(v))
 	}
-	for _, k := range sortedKeys(s.Images) {
+	for _, k := range slices.Sorted(maps.Keys(s.Images)) {
 		im := s.Images[k]
 		v := s.imageView(im)
 		out.Images = append(out.Images, ImageSnapshot{
@@ -123,7 +125,7 @@ func (s *state) snapshot(now time.Time) Snapshot {
 
 func (s *state) listenerSnapshot(l *listener) ListenerSnapshot {
 	out := ListenerSnapshot{ARN: l.ARN, Weights: l.Forward.view().Weights, Stickiness: l.Forward.Stickiness}
-	for _, arn := range sortedKeys(s.Rules) {
+	for _, arn := range slices.Sorted(maps.Keys(s.Rules)) {
 		r := s.Rules[arn]
 		if r.Listener != l.ARN {
 			continue

@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -78,7 +80,7 @@ func (fw forward) view() reconciler.Forward {
 // amigoRules are the tagged rules of a listener, by priority.
 func (s *state) amigoRules(listenerARN string) []reconciler.Rule {
 	var out []reconciler.Rule
-	for _, arn := range sortedKeys(s.Rules) {
+	for _, arn := range slices.Sorted(maps.Keys(s.Rules)) {
 		r := s.Rules[arn]
 		if r.Listener != listenerARN || !r.amigo() {
 			continue
@@ -246,7 +248,7 @@ func (c *Cloud) TargetGroups(ctx context.Context, arns []string) ([]reconciler.T
 
 func (s *state) targetGroupView(tg *targetGroup, now time.Time) reconciler.TargetGroup {
 	out := reconciler.TargetGroup{ARN: tg.ARN, DeregistrationDelay: tg.DeregDelay}
-	for _, name := range sortedKeys(s.Fleets) {
+	for _, name := range slices.Sorted(maps.Keys(s.Fleets)) {
 		f := s.Fleets[name]
 		if f.TargetGroup != tg.ARN {
 			continue

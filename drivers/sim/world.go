@@ -3,7 +3,8 @@ package sim
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,7 +18,7 @@ var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // drained targets leave their groups. Everything else (launching, health)
 // is derived from timestamps when read.
 func settle(s *state, now time.Time) {
-	for _, name := range sortedKeys(s.Fleets) {
+	for _, name := range slices.Sorted(maps.Keys(s.Fleets)) {
 		progress(s, s.Fleets[name], now)
 	}
 	for _, tg := range s.TargetGroups {
@@ -206,15 +207,6 @@ func (f *fleet) instance(id string) *instance {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -2,6 +2,8 @@ package awstest
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,7 +163,7 @@ func (c *Cloud) groupXML(g *group) x {
 			tx("AvailabilityZone", in.zone), tx("LifecycleState", in.state), tx("HealthStatus", in.health),
 			lt(in.ltVersion), tx("ProtectedFromScaleIn", "false")))
 	}
-	for _, k := range sortedKeys(g.tags) {
+	for _, k := range slices.Sorted(maps.Keys(g.tags)) {
 		tags = append(tags, el("member", tx("ResourceId", g.name), tx("ResourceType", "auto-scaling-group"),
 			tx("Key", k), tx("Value", g.tags[k]), tx("PropagateAtLaunch", "true")))
 	}

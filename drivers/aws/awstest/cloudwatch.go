@@ -3,7 +3,9 @@ package awstest
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,7 +27,7 @@ type point struct {
 
 func metricKey(namespace, name string, dims map[string]string) string {
 	parts := []string{namespace, name}
-	for _, k := range sortedKeys(dims) {
+	for _, k := range slices.Sorted(maps.Keys(dims)) {
 		parts = append(parts, k+"="+dims[k])
 	}
 	return strings.Join(parts, "|")

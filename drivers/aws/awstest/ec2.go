@@ -3,9 +3,11 @@ package awstest
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,7 +196,7 @@ func (c *Cloud) describeImages(p *node) ([]x, error) {
 	var list []x
 	for _, im := range sel {
 		var tags []x
-		for _, k := range sortedKeys(im.tags) {
+		for _, k := range slices.Sorted(maps.Keys(im.tags)) {
 			tags = append(tags, el("item", tx("key", k), tx("value", im.tags[k])))
 		}
 		list = append(list, el("item", tx("imageId", im.id), tx("name", im.name), tx("imageState", im.state),

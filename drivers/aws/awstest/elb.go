@@ -2,6 +2,8 @@ package awstest
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -442,22 +444,13 @@ func (c *Cloud) describeTags(p *node) ([]x, error) {
 			return nil, errf("RuleNotFound", "resource %s not found", arn)
 		}
 		var tags []x
-		keys := sortedKeys(c.elb.tags[arn])
+		keys := slices.Sorted(maps.Keys(c.elb.tags[arn]))
 		for _, k := range keys {
 			tags = append(tags, el("member", tx("Key", k), tx("Value", c.elb.tags[arn][k])))
 		}
 		items = append(items, el("member", tx("ResourceArn", arn), members("Tags", tags)))
 	}
 	return []x{members("TagDescriptions", items)}, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (c *Cloud) targetGroup(arn string) (*targetGroup, error) {
